@@ -1,0 +1,90 @@
+# nat64d build. `make` builds everything; `make test` runs every suite.
+#
+# Variants go to their own build directory so they never mix objects:
+#   make            -> build/
+#   make asan       -> build/asan/   (AddressSanitizer, unit tests run)
+#   make ubsan      -> build/ubsan/  (UndefinedBehaviorSanitizer, unit tests run)
+
+CC       ?= gcc
+BUILD    ?= build
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla -Wformat=2 -Wcast-align -Wundef
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -D_DEFAULT_SOURCE -fno-strict-aliasing $(WARN) $(SANITIZE)
+LDFLAGS  += $(SANITIZE)
+
+CORE_SRC := $(sort $(wildcard core/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CORE_LIB := $(BUILD)/libcore.a
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(BUILD)/unit-tests
+
+BENCH_CORE := $(BUILD)/bench-core
+
+FUZZ_SECONDS ?= 60
+FUZZ_BIN     := build/fuzz/fuzz-translate
+
+.PHONY: all test unit-test asan ubsan fuzz fuzz-build format format-check deps clean bench-core
+
+all: $(CORE_LIB) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Icore -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(UNIT_BIN): $(UNIT_OBJ) $(CORE_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(CORE_LIB) -lcriterion
+
+# Installs the Debian packages the build and the tests need (no-op when present).
+deps:
+	@scripts/install-deps.sh
+
+unit-test: $(UNIT_BIN)
+	$(UNIT_BIN) --jobs 2
+
+# The test command of the README: every suite, then one summary line.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-all.sh $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE="-fsanitize=address -fno-omit-frame-pointer" unit-test
+
+ubsan:
+	@$(MAKE) --no-print-directory BUILD=build/ubsan \
+		SANITIZE="-fsanitize=undefined -fno-sanitize-recover=all" unit-test
+
+# libFuzzer over parse + translate, both directions. Runs FUZZ_SECONDS from
+# the seed corpus in tests/fuzz/corpus; new inputs go to a scratch directory
+# so the repository's corpus only changes on purpose.
+FUZZ_CFLAGS := -std=c17 -D_DEFAULT_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -Icore
+fuzz-build: $(FUZZ_BIN)
+$(FUZZ_BIN): tests/fuzz/fuzz_translate.c $(CORE_SRC) core/*.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_translate.c $(CORE_SRC)
+
+fuzz: deps $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
+
+bench-core: $(BENCH_CORE)
+	$(BENCH_CORE)
+$(BENCH_CORE): bench/bench_core.c $(CORE_LIB)
+	$(CC) $(CFLAGS) -Icore -o $@ $< $(CORE_LIB)
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
