@@ -60,6 +60,9 @@ struct xlat_addrs4 {
 	struct taddr4 inner_src;
 	struct taddr4 inner_dst;
 	bool decrement_ttl;
+	/* RFC 7915 §5.1: Identification for a packet without a Fragment
+	 * header comes from the translator's generator; the caller owns it. */
+	uint16_t ipv4_id;
 };
 
 /* Addresses for a 4->6 translation; same rules as struct xlat_addrs4. */
