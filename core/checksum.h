@@ -4,6 +4,10 @@
  * Partial sums are 32-bit accumulators of 16-bit big-endian words, not yet
  * folded; csum_fold() folds and complements to the value that goes on the
  * wire (returned in network byte order, ready to memcpy into a header).
+ *
+ * Every sum returned here is already folded to 0 .. 0xFFFF (and is 0 only
+ * when all the data was zero), so a caller may add a few sums with `+`;
+ * csum_add() does it without any limit.
  */
 #ifndef NAT64_CORE_CHECKSUM_H
 #define NAT64_CORE_CHECKSUM_H
@@ -35,6 +39,12 @@ uint16_t csum_replace(uint16_t old_csum, uint32_t old_sum, uint32_t new_sum);
 
 /* Same for one 16-bit field changing from `old` to `new` (both network order). */
 uint16_t csum_replace16(uint16_t old_csum, uint16_t old, uint16_t new);
+
+/* Same for an IPv4 address changing from `old` to `new`. */
+uint16_t csum_replace4(uint16_t old_csum, struct in_addr old, struct in_addr new);
+
+/* One's complement sum of two partial sums (end-around carry). */
+uint32_t csum_add(uint32_t a, uint32_t b);
 
 /* Checksum of an IPv4 header of `ihl_bytes` (field must be zero or it is
  * verified: a correct header sums to 0). */

@@ -53,7 +53,10 @@ struct pkt_info {
 	/* The packet quoted by an ICMP error (outer.icmp_is_error). Its
 	 * offsets are relative to inner_off, the offset of the inner IP header
 	 * from the outer IP header. The inner transport header may be cut
-	 * short: inner.has_ports tells whether the ports were there. */
+	 * short, but a quote without its ports (or identifier) is refused
+	 * (STAT_INNER_NO_PORTS), so inner.has_ports is true whenever
+	 * has_inner is. inner.l3_end is the number of quoted bytes present,
+	 * whatever the inner length field says. */
 	bool has_inner;
 	uint16_t inner_off;
 	struct pkt_l3 inner;

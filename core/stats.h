@@ -68,6 +68,8 @@
 	X(XLAT64_SEGMENTS_LEFT, "IPv6 Routing header with Segments Left non-zero (RFC 7915 §5.1).") \
 	X(XLAT64_PARAM_PROB_PTR, "ICMPv6 Parameter Problem pointer with no IPv4 equivalent.")     \
 	X(XLAT64_NO_ROOM, "Not enough room in the buffer to translate 6->4.")                      \
+	X(XLAT64_TOO_BIG, "IPv6 packet (or quoted packet) whose IPv4 form would exceed 65535 bytes.") \
+	X(XLAT64_ICMP_FRAG, "First fragment of an ICMPv6 echo: its checksum needs the whole datagram.") \
 	/* RFC 7915 translation, 4 -> 6 */                                                         \
 	X(XLAT46_TTL, "IPv4 TTL would expire in translation (Time Exceeded sent).")                \
 	X(XLAT46_SRC_ROUTE, "IPv4 packet with an unexpired source route option (RFC 7915 §4.1).")  \
@@ -75,6 +77,7 @@
 	X(XLAT46_NO_ROOM, "Not enough headroom or tailroom to translate 4->6.")                    \
 	X(XLAT46_UDP_ZERO_CSUM_FRAG, "Fragmented IPv4 UDP with checksum 0 dropped (amend-udp-checksum-zero off).") \
 	X(XLAT46_BAD_MTU, "ICMPv4 Fragmentation Needed leading to an IPv6 MTU below 1280.")       \
+	X(XLAT46_ICMP_FRAG, "First fragment of an ICMPv4 echo: the ICMPv6 checksum needs the whole datagram.") \
 	/* Stateful NAT64 (RFC 6146) */                                                            \
 	X(POOL6_MISMATCH, "IPv6 destination outside pool6.")                                       \
 	X(POOL4_MISMATCH, "IPv4 destination outside pool4.")                                       \

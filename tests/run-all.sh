@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test suite of nat64d and ends with one summary line:
 #   "N passed, N failed"
-# Suites: the Criterion unit tests of core/ (no root needed), then the
-# end-to-end pytest suite when it exists (root, network namespaces).
+# Suites: the Criterion unit tests of core/ (no root needed), the Criterion
+# io/ tests (root, a network namespace per test), then the end-to-end pytest
+# suite when it exists (root, network namespaces).
 set -u
 build=${1:-build}
 passed=0
 failed=0
 status=0
 
-run_unit() {
+# Runs one Criterion binary and adds its synthesis counts to the totals.
+run_criterion() {
+	local label=$1 bin=$2
 	local out
-	out=$("$build/unit-tests" --jobs 2 2>&1)
+	out=$("$bin" --jobs 2 2>&1)
 	local rc=$?
 	printf '%s\n' "$out" | grep -vE '^\[----\]|^\[RUN \]|^\[PASS\]' | tail -n 40
 	local line
 	line=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "run-all: unit tests printed no synthesis (exit $rc)"
+		echo "run-all: $label printed no synthesis (exit $rc)"
 		failed=$((failed + 1))
 		status=1
 		return
@@ -29,6 +32,16 @@ run_unit() {
 	passed=$((passed + ok))
 	failed=$((failed + fail + crash))
 	[ "$rc" = 0 ] || status=1
+}
+
+run_unit() {
+	run_criterion "unit tests" "$build/unit-tests"
+}
+
+# io/ against the kernel: root, one network namespace per test. Not root:
+# skipped on a desk, failed when CI=true (the tests decide).
+run_io() {
+	run_criterion "io tests" "$build/io-tests"
 }
 
 run_e2e() {
@@ -52,6 +65,7 @@ run_e2e() {
 }
 
 run_unit
+run_io
 run_e2e
 echo "$passed passed, $failed failed"
 exit $status

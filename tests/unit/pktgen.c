@@ -234,3 +234,40 @@ pg_assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t 
 			     want[i]);
 	cr_assert_eq(got_len, want_len, "length: got %zu, want %zu", got_len, want_len);
 }
+
+/* ---- Added for the translator tests (extension and fragment headers) ---- */
+
+size_t
+pg_ext6(uint8_t *b, uint8_t next_header, uint8_t units)
+{
+	size_t len = ((size_t)units + 1) * 8;
+
+	memset(b, 0, len);
+	b[0] = next_header;
+	b[1] = units;
+	/* RFC 8200 §4.2 PadN option filling the rest of the header. */
+	b[2] = 1;
+	b[3] = (uint8_t)(len - 4);
+	return len;
+}
+
+size_t
+pg_routing6(uint8_t *b, uint8_t next_header, uint8_t segments_left)
+{
+	memset(b, 0, 8);
+	b[0] = next_header;
+	b[1] = 0;
+	b[2] = 4; /* RFC 8754 segment routing header type; the contents are not read */
+	b[3] = segments_left;
+	return 8;
+}
+
+size_t
+pg_frag6(uint8_t *b, uint8_t next_header, uint16_t offset, bool more, uint32_t id)
+{
+	b[0] = next_header;
+	b[1] = 0;
+	put16(b + 2, (uint16_t)(offset | (more ? 1 : 0)));
+	put32(b + 4, id);
+	return 8;
+}

@@ -60,4 +60,14 @@ bool pg_ipv4_csum_ok(const uint8_t *ip4);
  * test naming the first differing offset and both values. */
 void pg_assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len);
 
+/* ---- Added for the translator tests ---- */
+
+/* Hop-by-Hop or Destination Options header of (units + 1) * 8 bytes,
+ * filled with one PadN option. */
+size_t pg_ext6(uint8_t *b, uint8_t next_header, uint8_t units);
+/* 8-byte Routing header with the given Segments Left. */
+size_t pg_routing6(uint8_t *b, uint8_t next_header, uint8_t segments_left);
+/* IPv6 Fragment header; offset in bytes (multiple of 8). */
+size_t pg_frag6(uint8_t *b, uint8_t next_header, uint16_t offset, bool more, uint32_t id);
+
 #endif

@@ -1,0 +1,154 @@
+/*
+ * TUN device setup with the classic ioctls. The MTU and the up flag are
+ * set through an AF_INET datagram socket (SIOCSIFMTU, SIOCSIFFLAGS), which
+ * every kernel has, so this file does not depend on netlink.c.
+ */
+#include "tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int copy_name(char dst[IFNAMSIZ], const char *src)
+{
+	size_t len;
+
+	if (src == NULL)
+		return -EINVAL;
+	len = strlen(src);
+	if (len == 0 || len >= IFNAMSIZ || strchr(src, '/') != NULL)
+		return -EINVAL;
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+/* Runs one SIOC* ioctl on `ifr` through a throw-away socket. */
+static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, req, ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int tun_set_mtu(const char *ifname, unsigned int mtu)
+{
+	struct ifreq ifr;
+	int err;
+
+	memset(&ifr, 0, sizeof(ifr));
+	err = copy_name(ifr.ifr_name, ifname);
+	if (err)
+		return err;
+	if (mtu == 0 || mtu > 65535)
+		return -EINVAL;
+	ifr.ifr_mtu = (int)mtu;
+	return ifreq_ioctl(SIOCSIFMTU, &ifr);
+}
+
+int tun_set_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int err;
+
+	memset(&ifr, 0, sizeof(ifr));
+	err = copy_name(ifr.ifr_name, ifname);
+	if (err)
+		return err;
+	err = ifreq_ioctl(SIOCGIFFLAGS, &ifr);
+	if (err)
+		return err;
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+int tun_ifindex(const char *ifname)
+{
+	char name[IFNAMSIZ];
+	unsigned int idx;
+	int err;
+
+	err = copy_name(name, ifname);
+	if (err)
+		return err;
+	idx = if_nametoindex(name);
+	if (idx == 0)
+		return errno == ENXIO || errno == 0 ? -ENODEV : -errno;
+	return (int)idx;
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* TUNSETIFF attaches `fd` to the device, creating it when absent. */
+static int attach(int fd, const char *name, int extra_flags, char out[IFNAMSIZ])
+{
+	struct ifreq ifr;
+	int err;
+
+	memset(&ifr, 0, sizeof(ifr));
+	err = copy_name(ifr.ifr_name, name);
+	if (err)
+		return err;
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | extra_flags);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
+	memcpy(out, ifr.ifr_name, IFNAMSIZ);
+	out[IFNAMSIZ - 1] = '\0';
+	return 0;
+}
+
+int tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ])
+{
+	char actual[IFNAMSIZ];
+	int fd, err;
+
+	if (mtu == 0 || mtu > 65535 || (extra_flags & (IFF_TAP | IFF_TUN)) != 0 ||
+	    (extra_flags & ~0xffff) != 0)
+		return -EINVAL;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = attach(fd, name, extra_flags, actual);
+	if (err)
+		goto err_close;
+	err = tun_set_mtu(actual, mtu);
+	if (err)
+		goto err_close;
+	err = tun_set_up(actual);
+	if (err)
+		goto err_close;
+	err = set_nonblock(fd);
+	if (err)
+		goto err_close;
+	if (ifname != NULL)
+		memcpy(ifname, actual, IFNAMSIZ);
+	return fd;
+
+err_close:
+	close(fd);
+	return err;
+}
+
+void tun_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

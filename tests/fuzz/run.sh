@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Run the parse + translate fuzz target for SECONDS.
+#
+#   tests/fuzz/run.sh BINARY SECONDS
+#
+# The seed corpus (tests/fuzz/corpus) is copied into build/fuzz/corpus,
+# which libFuzzer grows with what it finds (the repository's seeds only
+# change on purpose, through make_corpus.py). Crashing inputs go to
+# build/fuzz/findings/. Exits non-zero when libFuzzer fails or leaves any
+# new finding; reproduce one with `BINARY build/fuzz/findings/crash-...`.
+set -eu
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BINARY SECONDS" >&2
+	exit 2
+fi
+bin=$1
+secs=$2
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+seeds=$root/tests/fuzz/corpus
+scratch=$root/build/fuzz/corpus
+findings=$root/build/fuzz/findings
+log=$root/build/fuzz/last-run.log
+
+mkdir -p "$scratch" "$findings"
+cp -p "$seeds"/* "$scratch"/ 2>/dev/null || true
+stamp=$(mktemp "$root/build/fuzz/.start.XXXXXX")
+trap 'rm -f "$stamp"' EXIT
+
+echo "[+] fuzzing $bin for ${secs}s: $(ls "$scratch" | wc -l) inputs in $scratch"
+# -max_len: big enough for the 576/1280-byte ICMP error limits and 1500 MTUs.
+rc=0
+"$bin" -max_total_time="$secs" -max_len=2048 -timeout=10 -print_final_stats=1 \
+	-artifact_prefix="$findings/" "$scratch" "$seeds" >"$log" 2>&1 || rc=$?
+
+grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|stat::peak_rss_mb)' \
+	"$log" || true
+new=$(find "$findings" -type f -newer "$stamp" | sort)
+if [ -n "$new" ]; then
+	echo "[!] findings:"
+	echo "$new"
+	tail -n 60 "$log"
+	[ "$rc" -ne 0 ] || rc=1
+elif [ "$rc" -ne 0 ]; then
+	echo "[!] $bin exited with $rc; last lines of $log:"
+	tail -n 60 "$log"
+fi
+echo "[+] corpus now $(ls "$scratch" | wc -l) inputs; full log: $log"
+exit "$rc"
