@@ -12,9 +12,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-/* (BIB entry, remote IPv4 address) -> sessions: address-dependent
- * filtering. Hashed by (protocol, entry's taddr4, remote address) so that
- * session_add() can hash it before the entry exists. */
+/*
+ * (BIB entry, remote IPv4 address) -> sessions: address-dependent
+ * filtering in O(1). Kept only for entries with two sessions or more: an
+ * entry with one session (the usual case) asks that session, which saves
+ * 20 bytes and a table update per session.
+ */
 struct bib_remote {
 	uint32_t br_next;
 	uint32_t br_entry;
@@ -433,46 +436,76 @@ static uint64_t entry_key_remote(const struct bib *db, const struct bib_entry *e
 	return key_remote(db, e->be_proto, e->be_addr4, e->be_port4, addr);
 }
 
-void bib_session_added(struct bib *db, uint32_t idx, struct in_addr remote,
-		       const struct bib_keys *k)
+/* One more session of entry `idx` toward `addr` (bib_reserve() made room). */
+static void remote_add(struct bib *db, uint32_t idx, struct in_addr addr)
 {
-	uint32_t r = remote_lookup(db, idx, remote, k->remote);
+	uint64_t hv = entry_key_remote(db, bib_entry_at(db, idx), addr);
+	uint32_t r = remote_lookup(db, idx, addr, hv);
 
-	host_get(db, &bib_entry_at(db, idx)->be_addr6, k->host)->bh_sessions++;
 	if (r == HASHTAB_NIL) {
 		r = hashtab_pool_alloc(&db->remotes);
 		remote_at(db, r)->br_entry = idx;
-		remote_at(db, r)->br_addr = remote;
-		hashtab_insert(&db->remotes_by_key, r, k->remote);
+		remote_at(db, r)->br_addr = addr;
+		hashtab_insert(&db->remotes_by_key, r, hv);
 	}
 	remote_at(db, r)->br_sessions++;
 }
 
-void bib_session_removed(struct bib *db, uint32_t idx, struct in_addr remote)
+static void remote_del(struct bib *db, uint32_t idx, struct in_addr addr)
 {
-	const struct bib_entry *e = bib_entry_at(db, idx);
-	uint64_t hv = entry_key_remote(db, e, remote);
-	uint32_t r = remote_lookup(db, idx, remote, hv);
-	uint64_t hh = key_host(db, &e->be_addr6);
-	uint32_t h = host_lookup(db, &e->be_addr6, hh);
+	uint64_t hv = entry_key_remote(db, bib_entry_at(db, idx), addr);
+	uint32_t r = remote_lookup(db, idx, addr, hv);
 
-	if (h != HASHTAB_NIL && host_at(db, h)->bh_sessions) {
-		host_at(db, h)->bh_sessions--;
-		host_put(db, h, hh);
-	}
 	if (r != HASHTAB_NIL && --remote_at(db, r)->br_sessions == 0) {
 		hashtab_remove(&db->remotes_by_key, r, hv);
 		hashtab_pool_free(&db->remotes, r);
 	}
 }
 
+void bib_session_added(struct bib *db, uint32_t idx, const struct session *s,
+		       const struct bib_keys *k)
+{
+	const struct session *older;
+
+	host_get(db, &bib_entry_at(db, idx)->be_addr6, k->host)->bh_sessions++;
+	if (s->se_bnext == HASHTAB_NIL)
+		return; /* the entry's only session */
+	older = session_at(db, s->se_bnext);
+	if (older->se_bnext == HASHTAB_NIL)
+		remote_add(db, idx, older->se_raddr4); /* it was alone until now */
+	remote_add(db, idx, s->se_raddr4);
+}
+
+void bib_session_removed(struct bib *db, uint32_t idx, const struct session *s)
+{
+	const struct bib_entry *e = bib_entry_at(db, idx);
+	uint64_t hh = key_host(db, &e->be_addr6);
+	uint32_t h = host_lookup(db, &e->be_addr6, hh);
+	const struct session *first;
+
+	if (h != HASHTAB_NIL && host_at(db, h)->bh_sessions) {
+		host_at(db, h)->bh_sessions--;
+		host_put(db, h, hh);
+	}
+	if (e->be_sessions == HASHTAB_NIL)
+		return; /* `s` was alone: it had no record */
+	remote_del(db, idx, s->se_raddr4);
+	first = session_at(db, e->be_sessions);
+	if (first->se_bnext == HASHTAB_NIL)
+		remote_del(db, idx, first->se_raddr4); /* alone now */
+}
+
 bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e,
 			      struct in_addr addr)
 {
+	const struct session *first;
 	uint64_t hv;
 
-	if (!e)
+	if (!e || e->be_sessions == HASHTAB_NIL)
 		return false;
+	first = session_at(db, e->be_sessions);
+	if (first->se_bnext == HASHTAB_NIL)
+		return first->se_raddr4.s_addr == addr.s_addr;
 	hv = entry_key_remote(db, e, addr);
 	/* The entry does not store its own index (memory): compare places. */
 	for (uint32_t i = hashtab_first(&db->remotes_by_key, hv); i; i = remote_at(db, i)->br_next) {
@@ -536,15 +569,13 @@ static void prefetch_bucket(const struct hashtab *h, uint64_t hv)
 }
 
 void bib_keys_get(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-		  const struct taddr4 *a4, struct in_addr remote, struct bib_keys *k)
+		  const struct taddr4 *a4, struct bib_keys *k)
 {
 	k->h6 = key6(db, (uint8_t)proto, &a6->addr, a6->port);
 	k->h4 = key4(db, (uint8_t)proto, a4->addr, a4->port);
-	k->remote = key_remote(db, (uint8_t)proto, a4->addr, a4->port, remote);
 	k->host = key_host(db, &a6->addr);
 	prefetch_bucket(&db->by6, k->h6);
 	prefetch_bucket(&db->by4, k->h4);
-	prefetch_bucket(&db->remotes_by_key, k->remote);
 	prefetch_bucket(&db->hosts_by_addr, k->host);
 }
 
@@ -576,7 +607,7 @@ int bib_check_limits(const struct bib *db, const struct in6_addr *addr6,
 int bib_reserve(struct bib *db)
 {
 	if (hashtab_pool_reserve(&db->entries, 1) || hashtab_pool_reserve(&db->hosts, 1) ||
-	    hashtab_pool_reserve(&db->usage, 1) || hashtab_pool_reserve(&db->remotes, 1))
+	    hashtab_pool_reserve(&db->usage, 1) || hashtab_pool_reserve(&db->remotes, 2))
 		return -ENOMEM;
 	return 0;
 }
@@ -617,7 +648,7 @@ int bib_add_static(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
 
 	if ((unsigned)proto >= L4_COUNT || !a6 || !a4)
 		return -EINVAL;
-	bib_keys_get(db, proto, a6, a4, a4->addr, &k);
+	bib_keys_get(db, proto, a6, a4, &k);
 	i6 = lookup6(db, (uint8_t)proto, a6, k.h6);
 	i4 = lookup4(db, (uint8_t)proto, a4, k.h4);
 	if (i6 && i6 == i4) {

@@ -31,9 +31,9 @@
  *                IPv4 address its entries use (paired pooling);
  *   usage        (proto, IPv4 address) -> BIB entries on it.
  * Memory per session, typical case (one session per BIB entry, many
- * sessions per host): 64 (session) + 40 (BIB entry) + 16 (remote) + four
- * 4-byte buckets + a share of the host record: bench/bench_tables.c
- * prints the measured figure.
+ * sessions per host): 64 (session) + 40 (BIB entry) + four 4-byte buckets
+ * + a share of the host record; + 20 for the remote record when an entry
+ * has several sessions: bench/bench_tables.c prints the measured figure.
  *
  * Time is the caller's millisecond clock, passed to every call that can
  * create, refresh, log or remove (it must not go backwards). Not
@@ -45,6 +45,8 @@
 #include "hashtab.h"
 #include "siphash.h"
 #include "types.h"
+
+struct session;
 
 /* Expiry classes: every session of a class shares one timeout (ms). */
 enum session_timer {
@@ -283,13 +285,12 @@ static inline struct bib_entry *bib_entry_at(const struct bib *db, uint32_t idx)
  * misses of the tables it touches overlap instead of queueing up.
  */
 struct bib_keys {
-	uint64_t h6;     /* (proto, src6 taddr) */
-	uint64_t h4;     /* (proto, src4 taddr) */
-	uint64_t remote; /* (proto, src4 taddr, dst4 address) */
-	uint64_t host;   /* src6 address */
+	uint64_t h6;   /* (proto, src6 taddr) */
+	uint64_t h4;   /* (proto, src4 taddr) */
+	uint64_t host; /* src6 address */
 };
 void bib_keys_get(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-		  const struct taddr4 *a4, struct in_addr remote, struct bib_keys *k);
+		  const struct taddr4 *a4, struct bib_keys *k);
 /* 0 with *idx = the entry mapping a6 to a4, or NIL when both are free;
  * -EADDRNOTAVAIL (a6 mapped elsewhere), -EADDRINUSE (a4 taken). */
 int bib_check_mapping(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
@@ -303,11 +304,11 @@ int bib_reserve(struct bib *db);
 /* A new dynamic entry; both taddrs must be free. Returns its index. */
 uint32_t bib_add_dynamic(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
 			 const struct taddr4 *a4, const struct bib_keys *k, uint64_t now);
-/* Counts a session of entry `idx` toward `remote` (host and remote
- * tables), and uncounts it. */
-void bib_session_added(struct bib *db, uint32_t idx, struct in_addr remote,
+/* Counts session `s` of entry `idx` (host and remote tables): after it
+ * joined the entry's list, and after it left it. */
+void bib_session_added(struct bib *db, uint32_t idx, const struct session *s,
 		       const struct bib_keys *k);
-void bib_session_removed(struct bib *db, uint32_t idx, struct in_addr remote);
+void bib_session_removed(struct bib *db, uint32_t idx, const struct session *s);
 /* Removes a dynamic entry that has no session left. */
 void bib_release_if_unused(struct bib *db, uint32_t idx, uint64_t now);
 /* Sends an event to the log hook, if any. */

@@ -5,50 +5,85 @@
 #include <string.h>
 
 enum {
-	BITMAP_BYTES = HASHTAB_CHUNK_LEN / 8,
 	INITIAL_CHUNK_SLOTS = 16,
+	MIN_SHIFT = 8,
+	MAX_SHIFT = 16,
+	LARGE_ARRAY = 1 << 20, /* bucket arrays this big get cache-line alignment */
 };
 
-static uint64_t *chunk_bitmap(const struct hashtab_pool *p, uint32_t chunk)
+static uint32_t chunk_len(const struct hashtab_pool *p)
 {
-	return (uint64_t *)(void *)(p->chunks[chunk] + (size_t)p->elem_size * HASHTAB_CHUNK_LEN);
+	return 1u << p->shift;
+}
+
+static size_t chunk_bytes(const struct hashtab_pool *p)
+{
+	return (size_t)p->elem_size << p->shift;
+}
+
+static size_t bitmap_bytes(const struct hashtab_pool *p)
+{
+	return chunk_len(p) / 8;
 }
 
 void hashtab_pool_init(struct hashtab_pool *p, uint32_t elem_size)
 {
 	memset(p, 0, sizeof(*p));
 	p->elem_size = elem_size;
+	p->shift = MIN_SHIFT;
+	while (p->shift < MAX_SHIFT && ((size_t)elem_size << (p->shift + 1)) <= HASHTAB_CHUNK_BYTES)
+		p->shift++;
 	p->top = 1; /* index 0 is HASHTAB_NIL */
 }
 
 void hashtab_pool_fini(struct hashtab_pool *p)
 {
-	for (uint32_t i = 0; i < p->nchunks; i++)
+	for (uint32_t i = 0; i < p->nchunks; i++) {
 		free(p->chunks[i]);
+		free(p->live[i]);
+	}
 	free(p->chunks);
+	free(p->live);
 	memset(p, 0, sizeof(*p));
+}
+
+static int grow_chunk_slots(struct hashtab_pool *p)
+{
+	uint32_t cap = p->chunks_cap ? p->chunks_cap * 2 : INITIAL_CHUNK_SLOTS;
+	uint8_t **chunks = realloc(p->chunks, cap * sizeof(*chunks));
+	uint64_t **live;
+
+	if (!chunks)
+		return -ENOMEM;
+	p->chunks = chunks;
+	live = realloc(p->live, cap * sizeof(*live));
+	if (!live)
+		return -ENOMEM; /* `chunks` is merely larger than needed */
+	p->live = live;
+	p->chunks_cap = cap;
+	return 0;
 }
 
 static int add_chunk(struct hashtab_pool *p)
 {
 	uint8_t *chunk;
+	uint64_t *live;
 
-	if (p->nchunks >= (UINT32_MAX >> HASHTAB_CHUNK_SHIFT))
+	if (p->nchunks >= (UINT32_MAX >> p->shift))
 		return -ENOMEM; /* out of 32-bit indices */
-	if (p->nchunks == p->chunks_cap) {
-		uint32_t cap = p->chunks_cap ? p->chunks_cap * 2 : INITIAL_CHUNK_SLOTS;
-		uint8_t **bigger = realloc(p->chunks, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		p->chunks = bigger;
-		p->chunks_cap = cap;
-	}
-	chunk = malloc((size_t)p->elem_size * HASHTAB_CHUNK_LEN + BITMAP_BYTES);
-	if (!chunk)
+	if (p->nchunks == p->chunks_cap && grow_chunk_slots(p) != 0)
 		return -ENOMEM;
+	/* Aligned so that no element straddles more cache lines than it
+	 * must; untouched pages of the chunk cost no memory. */
+	chunk = aligned_alloc(HASHTAB_ALIGN, chunk_bytes(p));
+	live = calloc(1, bitmap_bytes(p));
+	if (!chunk || !live) {
+		free(chunk);
+		free(live);
+		return -ENOMEM;
+	}
 	p->chunks[p->nchunks] = chunk;
-	memset(chunk_bitmap(p, p->nchunks), 0, BITMAP_BYTES);
+	p->live[p->nchunks] = live;
 	p->nchunks++;
 	return 0;
 }
@@ -56,14 +91,11 @@ static int add_chunk(struct hashtab_pool *p)
 /* Elements that can be handed out without allocating. */
 static uint64_t spare(const struct hashtab_pool *p)
 {
-	return (uint64_t)p->free_count + ((uint64_t)p->nchunks << HASHTAB_CHUNK_SHIFT) - p->top;
+	return (uint64_t)p->free_count + ((uint64_t)p->nchunks << p->shift) - (p->top - 1);
 }
 
 int hashtab_pool_reserve(struct hashtab_pool *p, uint32_t n)
 {
-	/* top starts at 1, so with no chunk spare() would underflow. */
-	if (p->nchunks == 0 && add_chunk(p) != 0)
-		return -ENOMEM;
 	if (spare(p) >= n)
 		return 0;
 	return add_chunk(p);
@@ -71,9 +103,9 @@ int hashtab_pool_reserve(struct hashtab_pool *p, uint32_t n)
 
 static void set_live(struct hashtab_pool *p, uint32_t idx, bool live)
 {
-	uint64_t *word = chunk_bitmap(p, idx >> HASHTAB_CHUNK_SHIFT) +
-			 ((idx & (HASHTAB_CHUNK_LEN - 1)) >> 6);
-	uint64_t bit = 1ULL << (idx & 63);
+	uint32_t slot = idx - 1;
+	uint64_t *word = p->live[slot >> p->shift] + ((slot & (chunk_len(p) - 1)) >> 6);
+	uint64_t bit = 1ULL << (slot & 63);
 
 	*word = live ? *word | bit : *word & ~bit;
 }
@@ -81,19 +113,17 @@ static void set_live(struct hashtab_pool *p, uint32_t idx, bool live)
 uint32_t hashtab_pool_alloc(struct hashtab_pool *p)
 {
 	uint32_t idx;
-	void *elem;
 
 	if (p->free_head != HASHTAB_NIL) {
 		idx = p->free_head;
 		memcpy(&p->free_head, hashtab_pool_at(p, idx), sizeof(p->free_head));
 		p->free_count--;
 	} else {
-		if ((p->top >> HASHTAB_CHUNK_SHIFT) >= p->nchunks && add_chunk(p) != 0)
+		if (((p->top - 1) >> p->shift) >= p->nchunks && add_chunk(p) != 0)
 			return HASHTAB_NIL;
 		idx = p->top++;
 	}
-	elem = hashtab_pool_at(p, idx);
-	memset(elem, 0, p->elem_size);
+	memset(hashtab_pool_at(p, idx), 0, p->elem_size);
 	set_live(p, idx, true);
 	p->used++;
 	return idx;
@@ -110,27 +140,38 @@ void hashtab_pool_free(struct hashtab_pool *p, uint32_t idx)
 
 uint32_t hashtab_pool_next_live(const struct hashtab_pool *p, uint32_t from)
 {
-	if (from == HASHTAB_NIL)
-		from = 1;
-	while (from < p->top) {
-		const uint64_t *bits = chunk_bitmap(p, from >> HASHTAB_CHUNK_SHIFT);
-		uint32_t in_chunk = from & (HASHTAB_CHUNK_LEN - 1);
+	uint32_t slot = from == HASHTAB_NIL ? 0 : from - 1;
+
+	while (slot + 1 < p->top) {
+		const uint64_t *bits = p->live[slot >> p->shift];
+		uint32_t in_chunk = slot & (chunk_len(p) - 1);
 		uint64_t word = bits[in_chunk >> 6] >> (in_chunk & 63);
 
-		if (word != 0) {
-			uint32_t idx = from + (uint32_t)__builtin_ctzll(word);
-
-			return idx < p->top ? idx : HASHTAB_NIL;
-		}
-		from = (from | 63) + 1; /* next bitmap word */
+		if (word != 0)
+			return slot + 1 + (uint32_t)__builtin_ctzll(word);
+		slot = (slot | 63) + 1; /* next bitmap word */
 	}
 	return HASHTAB_NIL;
 }
 
 size_t hashtab_pool_bytes(const struct hashtab_pool *p)
 {
-	return (size_t)p->nchunks * ((size_t)p->elem_size * HASHTAB_CHUNK_LEN + BITMAP_BYTES) +
-	       (size_t)p->chunks_cap * sizeof(*p->chunks);
+	return (size_t)p->nchunks * (chunk_bytes(p) + bitmap_bytes(p)) +
+	       (size_t)p->chunks_cap * (sizeof(*p->chunks) + sizeof(*p->live));
+}
+
+/* Zeroed; large arrays cache-line aligned. */
+static uint32_t *alloc_heads(uint32_t n)
+{
+	size_t bytes = (size_t)n * sizeof(uint32_t);
+	uint32_t *heads;
+
+	if (bytes < LARGE_ARRAY)
+		return calloc(n, sizeof(uint32_t));
+	heads = aligned_alloc(HASHTAB_ALIGN, bytes);
+	if (heads)
+		memset(heads, 0, bytes);
+	return heads;
 }
 
 static uint32_t round_buckets(uint32_t n)
@@ -148,7 +189,7 @@ int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off, 
 	uint32_t n = round_buckets(min_buckets);
 
 	memset(h, 0, sizeof(*h));
-	h->heads = calloc(n, sizeof(*h->heads));
+	h->heads = alloc_heads(n);
 	if (!h->heads)
 		return -ENOMEM;
 	h->mask = n - 1;
@@ -174,7 +215,7 @@ static void grow(struct hashtab *h)
 
 	if (old_n >= (1u << 31))
 		return;
-	heads = calloc((size_t)old_n * 2, sizeof(*heads));
+	heads = alloc_heads(old_n * 2);
 	if (!heads)
 		return;
 	new_mask = old_n * 2 - 1;

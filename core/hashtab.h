@@ -7,7 +7,7 @@
  *    two hash chains, an expiry list and its BIB entry's list: six links,
  *    24 bytes as indices against 48 as pointers. That saving is what keeps
  *    a session with its share of BIB entry and buckets under 192 bytes.
- *  - Elements live in chunks of HASHTAB_CHUNK_LEN that never move, so a
+ *  - Elements live in chunks (about 2 MiB) that never move, so a
  *    pointer to a live element stays valid until it is freed, and growth
  *    never copies elements (a realloc'd array would move them all and
  *    briefly need twice the memory). Freed elements go to a free list;
@@ -36,22 +36,29 @@
 #define HASHTAB_NIL 0u
 
 enum {
-	HASHTAB_CHUNK_SHIFT = 12,
-	HASHTAB_CHUNK_LEN = 1 << HASHTAB_CHUNK_SHIFT, /* elements per chunk */
+	/* A chunk holds at most this many bytes of elements: one 2 MiB huge
+	 * page for 64-byte sessions, so that with transparent huge pages a
+	 * million flows need few TLB entries. */
+	HASHTAB_CHUNK_BYTES = 2 << 20,
 	HASHTAB_MIN_BUCKETS = 64,
+	HASHTAB_ALIGN = 64, /* cache line: a 64-byte element sits in one */
 };
 
 /*
- * Fixed-size elements in chunks. A chunk is HASHTAB_CHUNK_LEN elements
- * followed by a bitmap of the live ones (for iteration). A free element
- * keeps the free list link in its first 4 bytes.
+ * Fixed-size elements in chunks of 2^shift elements (shift chosen from the
+ * element size, see HASHTAB_CHUNK_BYTES), each with a bitmap of the live
+ * ones for iteration. A free element keeps the free list link in its
+ * first 4 bytes.
  */
 struct hashtab_pool {
 	uint8_t **chunks;
+	uint64_t **live;     /* per chunk: bit i set when element i is live */
 	uint32_t nchunks;    /* chunks allocated */
-	uint32_t chunks_cap; /* slots in `chunks` */
+	uint32_t chunks_cap; /* slots in `chunks` and `live` */
 	uint32_t elem_size;  /* bytes, a multiple of 4 */
+	uint32_t shift;      /* log2 of the elements per chunk */
 	uint32_t top;        /* indices below this have been handed out at least once */
+	/* Index i lives in slot i - 1, so 2^k elements fill 2^k slots. */
 	uint32_t free_head;  /* first free element, HASHTAB_NIL if none */
 	uint32_t free_count; /* elements on the free list */
 	uint32_t used;       /* live elements */
@@ -62,8 +69,8 @@ struct hashtab_pool {
 void hashtab_pool_init(struct hashtab_pool *p, uint32_t elem_size);
 void hashtab_pool_fini(struct hashtab_pool *p);
 
-/* Makes sure the next `n` (<= HASHTAB_CHUNK_LEN) allocations succeed
- * without allocating memory. -ENOMEM on failure. */
+/* Makes sure the next `n` (<= 256) allocations succeed without
+ * allocating memory. -ENOMEM on failure. */
 int hashtab_pool_reserve(struct hashtab_pool *p, uint32_t n);
 
 /* A zeroed element, or HASHTAB_NIL when out of memory or indices. */
@@ -79,8 +86,9 @@ size_t hashtab_pool_bytes(const struct hashtab_pool *p);
 /* The element at `idx`, which must have been handed out. */
 static inline void *hashtab_pool_at(const struct hashtab_pool *p, uint32_t idx)
 {
-	return p->chunks[idx >> HASHTAB_CHUNK_SHIFT] +
-	       (size_t)(idx & (HASHTAB_CHUNK_LEN - 1)) * p->elem_size;
+	uint32_t slot = idx - 1;
+
+	return p->chunks[slot >> p->shift] + (size_t)(slot & ((1u << p->shift) - 1)) * p->elem_size;
 }
 
 /* Recomputes an element's hash when the table grows. */

@@ -17,7 +17,7 @@ struct session_stored {
 
 static struct session *at(const struct bib *db, uint32_t idx)
 {
-	return hashtab_pool_at(&db->sessions, idx);
+	return session_at(db, idx);
 }
 
 static struct bib_entry *entry_of(const struct bib *db, const struct session *s)
@@ -135,11 +135,6 @@ size_t session_memory(const struct bib *db)
 	return hashtab_pool_bytes(&db->sessions) + hashtab_bytes(&db->by64) +
 	       hashtab_bytes(&db->by46) + hashtab_pool_bytes(&db->stored) +
 	       hashtab_bytes(&db->stored_by_session);
-}
-
-uint32_t session_bib_index(const struct bib *db, uint32_t session_idx)
-{
-	return at(db, session_idx)->se_bib;
 }
 
 /* --- expiry lists ---------------------------------------------------- */
@@ -493,7 +488,7 @@ static struct session *create(struct bib *db, const struct session_tuple *t, uin
 	bib_list_add(db, s);
 	list_append(db, s, timer_for(t->proto, state));
 	db->nsessions[t->proto]++;
-	bib_session_added(db, bib_idx, s->se_raddr4, k);
+	bib_session_added(db, bib_idx, s, k);
 	log_session(db, s, BIB_EVENT_SESSION_ADDED, now);
 	return s;
 }
@@ -511,13 +506,13 @@ int session_add(struct bib *db, const struct session_tuple *t, enum tcp_state st
 	if (err)
 		return err;
 	dst = (struct taddr4){.addr = t->dst4.addr, .port = t->dst6.port}; /* 6->4 view */
-	/* Every key first, so the buckets of the six tables load together. */
+	/* Every key first, so the buckets of the five tables load together. */
 	hv[0] = key64(db, (uint8_t)t->proto, &t->src6.addr, t->src6.port, dst.addr, dst.port);
 	hv[1] = key46(db, (uint8_t)t->proto, t->src4.addr, t->src4.port, t->dst4.addr,
 		      t->dst4.port);
 	prefetch_bucket(&db->by64, hv[0]);
 	prefetch_bucket(&db->by46, hv[1]);
-	bib_keys_get(db, t->proto, &t->src6, &t->src4, t->dst4.addr, &k);
+	bib_keys_get(db, t->proto, &t->src6, &t->src4, &k);
 
 	if (walk6(db, hv[0], (uint8_t)t->proto, &t->src6, &dst))
 		return -EEXIST;
@@ -591,7 +586,7 @@ static void destroy(struct bib *db, struct session *s, uint64_t now, bool releas
 	list_unlink(db, s);
 	bib_list_del(db, s);
 	db->nsessions[e->be_proto]--;
-	bib_session_removed(db, bib_idx, s->se_raddr4);
+	bib_session_removed(db, bib_idx, s);
 	hashtab_pool_free(&db->sessions, idx);
 	if (release_bib)
 		bib_release_if_unused(db, bib_idx, now);

@@ -189,10 +189,14 @@ int session_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor,
 		    session_visit_fn visit, void *arg);
 
 /* For bib.c only. */
+static inline struct session *session_at(const struct bib *db, uint32_t idx)
+{
+	return hashtab_pool_at(&db->sessions, idx);
+}
+
 int session_init(struct bib *db, uint32_t expected);
 void session_fini(struct bib *db);
 size_t session_memory(const struct bib *db);
 void session_remove_of_bib(struct bib *db, uint32_t bib_idx, uint64_t now);
-uint32_t session_bib_index(const struct bib *db, uint32_t session_idx);
 
 #endif

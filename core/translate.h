@@ -10,7 +10,13 @@
  *
  * Files: translate_6to4.c (RFC 7915 §5), translate_4to6.c (§4),
  * translate_icmp.c (§4.2, §4.3, §5.2, §5.3: ICMP types, Parameter Problem
- * pointers, inner packets), mtu.c (Packet Too Big <-> Fragmentation Needed).
+ * pointers, inner packets), mtu.c (Packet Too Big <-> Fragmentation Needed),
+ * translate_config.c (xlat_config_default).
+ *
+ * Buffer room: 6->4 never needs any. 4->6 needs headroom for the header
+ * growth (20, 28 with a Fragment header: PKT_HEADROOM), and for an ICMP
+ * error also tailroom for the quoted header's growth (20, 28 if the quoted
+ * packet is a fragment, plus RFC 4884 padding), up to the 1280-byte cut.
  */
 #ifndef NAT64_CORE_TRANSLATE_H
 #define NAT64_CORE_TRANSLATE_H
@@ -47,6 +53,10 @@ void xlat_config_default(struct xlat_config *cfg);
  * ICMP errors: src/dst are the outer header's; inner_* describe the quoted
  * packet (which travelled the other way, so usually inner_src = dst and
  * inner_dst = src with the mapped port).
+ *
+ * ICMP echo: the identifier written is src.port (inner_src.port for an
+ * echo quoted by an error). As in the parser and Jool, the caller sets both
+ * ports of an ICMP query tuple to the identifier (RFC 6146 §3.4).
  *
  * decrement_ttl: the hop limit is checked and decremented as by a router
  * (RFC 7915 §5.1: TTL = Hop Limit - 1 when the translator forwards); a hop
@@ -85,7 +95,10 @@ enum stat_id xlat_6to4(struct pkt *p, const struct pkt_info *info, const struct 
 		       const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in);
 
 /* Translate the IPv4 packet in `p` to IPv6, in place. `mtu6` is the MTU of
- * the IPv6 side, `mtu4_in` of the IPv4 link it came from. */
+ * the IPv6 side, `mtu4_in` of the IPv4 link it came from (both used for
+ * Fragmentation Needed -> Packet Too Big, RFC 7915 §4.2). Returns STAT_OK,
+ * or why the packet must be dropped (then `p` is unchanged). An oversized
+ * result is not split here (lowest_ipv6_mtu is the fragmentation step's). */
 enum stat_id xlat_4to6(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs6 *a,
 		       const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in);
 

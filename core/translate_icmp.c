@@ -81,16 +81,15 @@ struct err_plan {
 
 /* ---- Type and code tables --------------------------------------------- */
 
-static bool
-map64_unreach(uint8_t code, struct icmp_map *m)
+static bool map64_unreach(uint8_t code, struct icmp_map *m)
 {
 	/* RFC 7915 §5.2, Destination Unreachable (Type 1) -> Type 3. */
 	m->type = ICMP4_DEST_UNREACH;
 	m->rest = REST_LENGTH;
 	switch (code) {
-	case 0: /* no route */
-	case 2: /* beyond scope of source address */
-	case 3: /* address unreachable */
+	case 0:              /* no route */
+	case 2:              /* beyond scope of source address */
+	case 3:              /* address unreachable */
 		m->code = 1; /* host unreachable */
 		return true;
 	case 1: /* administratively prohibited */
@@ -105,8 +104,7 @@ map64_unreach(uint8_t code, struct icmp_map *m)
 }
 
 /* RFC 7915 §5.2: ICMPv6 error type/code -> ICMPv4. */
-static bool
-map64(uint8_t type, uint8_t code, struct icmp_map *m)
+static bool map64(uint8_t type, uint8_t code, struct icmp_map *m)
 {
 	switch (type) {
 	case ICMP6_DEST_UNREACH:
@@ -128,16 +126,25 @@ map64(uint8_t type, uint8_t code, struct icmp_map *m)
 	}
 }
 
-static bool
-map46_unreach(uint8_t code, struct icmp_map *m)
+static bool map46_unreach(uint8_t code, struct icmp_map *m)
 {
 	/* RFC 7915 §4.2, Destination Unreachable (Type 3) -> Type 1 unless
 	 * noted. */
 	*m = (struct icmp_map){ICMP6_DEST_UNREACH, 0, REST_LENGTH};
 	switch (code) {
-	case 0: case 1: case 5: case 6: case 7: case 8: case 11: case 12:
+	case 0:
+	case 1:
+	case 5:
+	case 6:
+	case 7:
+	case 8:
+	case 11:
+	case 12:
 		return true; /* code 0, no route to destination */
-	case 9: case 10: case 13: case 15:
+	case 9:
+	case 10:
+	case 13:
+	case 15:
 		m->code = 1; /* administratively prohibited */
 		return true;
 	case 2: /* protocol unreachable -> Parameter Problem, pointer 6 */
@@ -156,8 +163,7 @@ map46_unreach(uint8_t code, struct icmp_map *m)
 
 /* RFC 7915 §4.2: ICMPv4 error type/code -> ICMPv6. Source Quench,
  * Redirect and the rest are dropped. */
-static bool
-map46(uint8_t type, uint8_t code, struct icmp_map *m)
+static bool map46(uint8_t type, uint8_t code, struct icmp_map *m)
 {
 	switch (type) {
 	case ICMP4_DEST_UNREACH:
@@ -173,8 +179,7 @@ map46(uint8_t type, uint8_t code, struct icmp_map *m)
 	}
 }
 
-enum stat_id
-xlat_icmp_pointer64(uint32_t ptr6, uint8_t *ptr4)
+enum stat_id xlat_icmp_pointer64(uint32_t ptr6, uint8_t *ptr4)
 {
 	/* RFC 7915 §5.2 Figure 6. Fields spanning several bytes map to the
 	 * first byte of the IPv4 field, as the figure lists them. */
@@ -195,8 +200,7 @@ xlat_icmp_pointer64(uint32_t ptr6, uint8_t *ptr4)
 	return STAT_OK;
 }
 
-enum stat_id
-xlat_icmp_pointer46(uint8_t ptr4, uint32_t *ptr6)
+enum stat_id xlat_icmp_pointer46(uint8_t ptr4, uint32_t *ptr6)
 {
 	/* RFC 7915 §4.2 Figure 3. */
 	if (ptr4 <= 1)
@@ -218,16 +222,14 @@ xlat_icmp_pointer46(uint8_t ptr4, uint32_t *ptr6)
 
 /* ---- Layout of the translated message --------------------------------- */
 
-static uint32_t
-round_up(uint32_t n, uint32_t unit)
+static uint32_t round_up(uint32_t n, uint32_t unit)
 {
 	return (n + unit - 1) / unit * unit;
 }
 
 /* The original datagram field announced by an incoming RFC 4884 length
  * of `attr_bytes` bytes, or 0 when it is absent or can't be right. */
-static uint32_t
-rfc4884_orig(const struct err_plan *e, uint32_t attr_bytes, uint32_t end)
+static uint32_t rfc4884_orig(const struct err_plan *e, uint32_t attr_bytes, uint32_t end)
 {
 	if (attr_bytes < RFC4884_MIN_ORIG || attr_bytes < e->in_hdr)
 		return 0;
@@ -242,9 +244,8 @@ rfc4884_orig(const struct err_plan *e, uint32_t attr_bytes, uint32_t end)
  * `keep_ext`: the new type has a length attribute; `unit`: its unit;
  * `max_msg`: the longest ICMP message allowed out.
  */
-static void
-layout(struct err_plan *e, uint32_t end, uint32_t in_orig, bool keep_ext, uint32_t unit,
-       uint32_t max_msg)
+static void layout(struct err_plan *e, uint32_t end, uint32_t in_orig, bool keep_ext, uint32_t unit,
+		   uint32_t max_msg)
 {
 	uint32_t quote_end = in_orig != 0 ? e->inner_off + in_orig : end;
 	uint32_t orig;
@@ -276,8 +277,7 @@ layout(struct err_plan *e, uint32_t end, uint32_t in_orig, bool keep_ext, uint32
 /* Move the quote and the extension to their new places and zero the
  * padding between them. Either may move either way; the one moved first
  * is the one whose destination can't hold the other's source. */
-static void
-move_quote(uint8_t *data, const struct err_plan *e)
+static void move_quote(uint8_t *data, const struct err_plan *e)
 {
 	uint8_t *q_src = data + e->inner_off + e->in_hdr;
 	uint8_t *q_dst = data + e->inner_off + e->out_hdr;
@@ -296,8 +296,7 @@ move_quote(uint8_t *data, const struct err_plan *e)
 }
 
 /* Fill the word after the checksum; `attr` is the RFC 4884 length. */
-static void
-rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
+static void rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 {
 	memset(e->icmp + 4, 0, 4);
 	if (m->rest == REST_LENGTH)
@@ -308,8 +307,7 @@ rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 		e->icmp[4] = (uint8_t)value;
 }
 
-static void
-rest46(struct err_plan *e, const struct icmp_map *m, uint32_t value)
+static void rest46(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 {
 	memset(e->icmp + 4, 0, 4);
 	if (m->rest == REST_LENGTH)
@@ -322,8 +320,7 @@ rest46(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 
 /* ---- ICMPv6 -> ICMPv4 (RFC 7915 §5.2, §5.3) ---------------------------- */
 
-static bool
-csum6_ok(const uint8_t *ip6, const uint8_t *icmp, uint32_t len)
+static bool csum6_ok(const uint8_t *ip6, const uint8_t *icmp, uint32_t len)
 {
 	struct in6_addr src;
 	struct in6_addr dst;
@@ -336,9 +333,9 @@ csum6_ok(const uint8_t *ip6, const uint8_t *icmp, uint32_t len)
 }
 
 /* The value of the type-specific word: pointer or MTU. */
-static enum stat_id
-value64(const uint8_t *icmp, const struct icmp_map *m, const struct pkt_info *info,
-	uint32_t mtu4, uint32_t mtu6_in, uint32_t *value)
+static enum stat_id value64(const uint8_t *icmp, const struct icmp_map *m,
+			    const struct pkt_info *info, uint32_t mtu4, uint32_t mtu6_in,
+			    uint32_t *value)
 {
 	uint8_t ptr4 = 0;
 	enum stat_id rc = STAT_OK;
@@ -356,8 +353,7 @@ value64(const uint8_t *icmp, const struct icmp_map *m, const struct pkt_info *in
 
 /* The quoted IPv6 packet's length once IPv4, from its Payload Length
  * (RFC 7915 §5.1 applied to the inner header), not the bytes quoted. */
-static enum stat_id
-inner_total4(const uint8_t *ip6, uint32_t in_hdr, uint16_t *total)
+static enum stat_id inner_total4(const uint8_t *ip6, uint32_t in_hdr, uint16_t *total)
 {
 	uint32_t plen = xlat_get16(ip6 + 4);
 	uint32_t n;
@@ -371,9 +367,8 @@ inner_total4(const uint8_t *ip6, uint32_t in_hdr, uint16_t *total)
 	return STAT_OK;
 }
 
-static enum stat_id
-plan64(const struct pkt *p, const struct pkt_info *info, uint32_t mtu4, uint32_t mtu6_in,
-       struct err_plan *e, uint16_t *total)
+static enum stat_id plan64(const struct pkt *p, const struct pkt_info *info, uint32_t mtu4,
+			   uint32_t mtu6_in, struct err_plan *e, uint16_t *total)
 {
 	const uint8_t *icmp = p->data + info->outer.l4_off;
 	uint32_t end = info->outer.l3_end;
@@ -416,9 +411,8 @@ plan64(const struct pkt *p, const struct pkt_info *info, uint32_t mtu4, uint32_t
 
 /* The quoted transport header (RFC 7915 §5.3: translated like the outer
  * one; ports are in the quote, parse guarantees it). */
-static void
-inner_l4_64(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
-	    const struct xlat_addrs4 *a, uint16_t total)
+static void inner_l4_64(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
+			const struct xlat_addrs4 *a, uint16_t total)
 {
 	uint8_t *ip6 = data + e->inner_off;
 	uint8_t *l4 = ip6 + e->in_hdr;
@@ -430,9 +424,8 @@ inner_l4_64(uint8_t *data, const struct pkt_info *info, const struct err_plan *e
 		xlat64_echo(l4, e->quote, ip6, (uint32_t)total - IPV4_HDR_LEN, a->inner_src.port);
 }
 
-static void
-apply64(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
-	const struct xlat_addrs4 *a, const struct xlat_config *cfg, uint16_t total)
+static void apply64(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
+		    const struct xlat_addrs4 *a, const struct xlat_config *cfg, uint16_t total)
 {
 	uint8_t *data = p->data;
 	uint8_t *ip6i = data + e->inner_off;
@@ -441,14 +434,17 @@ apply64(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
 	struct xlat_hdr4 h;
 	uint16_t csum;
 
-	h = (struct xlat_hdr4){a->inner_src.addr, a->inner_dst.addr, total, xlat64_tos(ip6i, cfg),
-			       ip6i[7], 0};
+	h = (struct xlat_hdr4){a->inner_src.addr,     a->inner_dst.addr, total,
+			       xlat64_tos(ip6i, cfg), ip6i[7],           0};
 	/* Inner headers are not decremented; their Identification is lost
 	 * with the IPv4 packet they came from, so 0. */
 	xlat64_ipv4_header(inner, &info->inner, &h);
-	h = (struct xlat_hdr4){a->src.addr, a->dst.addr, (uint16_t)(IPV4_HDR_LEN + e->len),
+	h = (struct xlat_hdr4){a->src.addr,
+			       a->dst.addr,
+			       (uint16_t)(IPV4_HDR_LEN + e->len),
 			       xlat64_tos(data, cfg),
-			       (uint8_t)(data[7] - (a->decrement_ttl ? 1 : 0)), a->ipv4_id};
+			       (uint8_t)(data[7] - (a->decrement_ttl ? 1 : 0)),
+			       a->ipv4_id};
 	xlat64_ipv4_header(outer, &info->outer, &h);
 
 	inner_l4_64(data, info, e, a, total);
@@ -462,9 +458,9 @@ apply64(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
 	xlat_pkt_reframe(p, data + e->icmp_off - IPV4_HDR_LEN, IPV4_HDR_LEN + e->len);
 }
 
-enum stat_id
-xlat_icmp_error64(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs4 *a,
-		  const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in)
+enum stat_id xlat_icmp_error64(struct pkt *p, const struct pkt_info *info,
+			       const struct xlat_addrs4 *a, const struct xlat_config *cfg,
+			       uint32_t mtu4, uint32_t mtu6_in)
 {
 	struct err_plan e;
 	uint16_t total = 0;
@@ -482,9 +478,9 @@ xlat_icmp_error64(struct pkt *p, const struct pkt_info *info, const struct xlat_
 
 /* ---- ICMPv4 -> ICMPv6 (RFC 7915 §4.2, §4.3) ---------------------------- */
 
-static enum stat_id
-value46(const uint8_t *icmp, const struct icmp_map *m, const struct pkt_info *info,
-	const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in, uint32_t *value)
+static enum stat_id value46(const uint8_t *icmp, const struct icmp_map *m,
+			    const struct pkt_info *info, const struct xlat_config *cfg,
+			    uint32_t mtu6, uint32_t mtu4_in, uint32_t *value)
 {
 	const uint8_t *ip4i = icmp + ICMP_HDR_LEN;
 	uint16_t fn;
@@ -504,8 +500,7 @@ value46(const uint8_t *icmp, const struct icmp_map *m, const struct pkt_info *in
 	return STAT_OK;
 }
 
-static enum stat_id
-inner_payload6(const uint8_t *ip4, uint32_t in_hdr, uint16_t *plen)
+static enum stat_id inner_payload6(const uint8_t *ip4, uint32_t in_hdr, uint16_t *plen)
 {
 	uint32_t total = xlat_get16(ip4 + 2);
 
@@ -517,17 +512,16 @@ inner_payload6(const uint8_t *ip4, uint32_t in_hdr, uint16_t *plen)
 
 /* Room for the new message: the outer IPv6 header in front of the ICMP
  * header, the grown quote after it. */
-static bool
-room46(const struct pkt *p, const struct err_plan *e)
+static bool room46(const struct pkt *p, const struct err_plan *e)
 {
 	if (IPV6_HDR_LEN > e->icmp_off + p->headroom)
 		return false;
 	return e->icmp_off + e->len <= p->len + p->tailroom;
 }
 
-static enum stat_id
-plan46(const struct pkt *p, const struct pkt_info *info, const struct xlat_config *cfg,
-       uint32_t mtu6, uint32_t mtu4_in, struct err_plan *e, uint16_t *plen)
+static enum stat_id plan46(const struct pkt *p, const struct pkt_info *info,
+			   const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in,
+			   struct err_plan *e, uint16_t *plen)
 {
 	const uint8_t *icmp = p->data + info->outer.l4_off;
 	uint32_t end = info->outer.l3_end;
@@ -567,9 +561,8 @@ plan46(const struct pkt *p, const struct pkt_info *info, const struct xlat_confi
 	return STAT_OK;
 }
 
-static void
-inner_l4_46(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
-	    const struct xlat_addrs6 *a, uint16_t plen)
+static void inner_l4_46(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
+			const struct xlat_addrs6 *a, uint16_t plen)
 {
 	uint8_t *ip4 = data + e->inner_off;
 	uint8_t *l4 = ip4 + e->in_hdr;
@@ -581,9 +574,8 @@ inner_l4_46(uint8_t *data, const struct pkt_info *info, const struct err_plan *e
 		xlat46_echo(l4, e->quote, plen, &a->inner_src, &a->inner_dst);
 }
 
-static void
-apply46(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
-	const struct xlat_addrs6 *a, const struct xlat_config *cfg, uint16_t plen)
+static void apply46(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
+		    const struct xlat_addrs6 *a, const struct xlat_config *cfg, uint16_t plen)
 {
 	uint8_t *data = p->data;
 	uint8_t *ip4i = data + e->inner_off;
@@ -613,9 +605,9 @@ apply46(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
 	xlat_pkt_reframe(p, data + e->icmp_off - IPV6_HDR_LEN, IPV6_HDR_LEN + e->len);
 }
 
-enum stat_id
-xlat_icmp_error46(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs6 *a,
-		  const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in)
+enum stat_id xlat_icmp_error46(struct pkt *p, const struct pkt_info *info,
+			       const struct xlat_addrs6 *a, const struct xlat_config *cfg,
+			       uint32_t mtu6, uint32_t mtu4_in)
 {
 	struct err_plan e;
 	uint16_t plen = 0;

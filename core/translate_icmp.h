@@ -46,27 +46,23 @@ enum {
 
 /* ---- Byte access: every multi-byte field is big-endian and unaligned. */
 
-static inline uint16_t
-xlat_get16(const uint8_t *p)
+static inline uint16_t xlat_get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static inline uint32_t
-xlat_get32(const uint8_t *p)
+static inline uint32_t xlat_get32(const uint8_t *p)
 {
 	return (uint32_t)xlat_get16(p) << 16 | xlat_get16(p + 2);
 }
 
-static inline void
-xlat_put16(uint8_t *p, uint16_t v)
+static inline void xlat_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static inline void
-xlat_put32(uint8_t *p, uint32_t v)
+static inline void xlat_put32(uint8_t *p, uint32_t v)
 {
 	xlat_put16(p, (uint16_t)(v >> 16));
 	xlat_put16(p + 2, (uint16_t)v);
@@ -75,8 +71,7 @@ xlat_put32(uint8_t *p, uint32_t v)
 /* Point `p` at its new `len` bytes starting at `data`, which must lie in
  * the same buffer: the buffer's ends stay where they were, so the
  * headroom and tailroom absorb the difference. */
-static inline void
-xlat_pkt_reframe(struct pkt *p, uint8_t *data, uint32_t len)
+static inline void xlat_pkt_reframe(struct pkt *p, uint8_t *data, uint32_t len)
 {
 	uint8_t *start = p->data - p->headroom;
 	uint8_t *end = p->data + p->len + p->tailroom;
@@ -117,8 +112,7 @@ void xlat64_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip
 /* ICMPv6 echo -> ICMPv4 echo at `icmp` (`avail` bytes present): type,
  * identifier `id`, and the checksum minus the IPv6 pseudo-header of the
  * header at `ip6` for an ICMPv6 message of `icmp_len` bytes (§5.2). */
-void xlat64_echo(uint8_t *icmp, uint32_t avail, const uint8_t *ip6, uint32_t icmp_len,
-		 uint16_t id);
+void xlat64_echo(uint8_t *icmp, uint32_t avail, const uint8_t *ip6, uint32_t icmp_len, uint16_t id);
 
 /* ---- translate_4to6.c: one header at a time (RFC 7915 §4.1) --------- */
 

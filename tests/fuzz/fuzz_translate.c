@@ -7,6 +7,7 @@
  *            bit 1: decrement_ttl
  *            bit 2: zeroize_traffic_class
  *            bit 3: override_tos (tos = byte 0)
+ *            bit 4: repair the checksums first (see fixup4/fixup6)
  *   byte 1   MTU of the IPv6 side (see mtu_from_byte)
  *   byte 2   MTU of the IPv4 side
  *   byte 3.. the packet, starting at the IP header
@@ -14,6 +15,10 @@
  * The packet is copied into a heap buffer of exactly PKT_HEADROOM + len +
  * FUZZ_TAILROOM bytes, so AddressSanitizer catches any access before the
  * headroom or after the tailroom.
+ *
+ * Without bit 4 nearly every mutation of an IPv4 header or of an ICMP error
+ * dies on a checksum in the parser; with it the mutated fields (types,
+ * codes, pointers, lengths, options) reach the translator.
  *
  * Properties checked (abort() on violation, so libFuzzer records it):
  *   1. a refused translation leaves the packet unchanged (translate.h);
@@ -157,6 +162,73 @@ static enum csum_state l4_csum_state(const uint8_t *pkt, const struct pkt_l3 *l3
 	return csum_fold(csum_partial(l4, len, sum)) == 0 ? CSUM_GOOD : CSUM_BAD;
 }
 
+/* Recompute the checksum of a transport segment of `len` bytes. */
+static void fix_l4(uint8_t *l4, uint32_t len, uint8_t proto, uint32_t pseudo)
+{
+	uint32_t off;
+	uint16_t c;
+
+	if (proto == IPPROTO_TCP)
+		off = 16;
+	else if (proto == IPPROTO_UDP)
+		off = 6;
+	else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		off = 2;
+	else
+		return;
+	if (len < off + 2)
+		return;
+	l4[off] = 0;
+	l4[off + 1] = 0;
+	c = csum_fold(csum_partial(l4, len, pseudo));
+	if (proto == IPPROTO_UDP && c == 0)
+		c = 0xffff; /* RFC 768: 0 means "no checksum" */
+	memcpy(l4 + off, &c, 2);
+}
+
+/* IPv4: transport checksum of an unfragmented packet (an IPv4 UDP checksum
+ * of 0 stays absent), then the header checksum. */
+static void fixup4(uint8_t *b, uint32_t len)
+{
+	uint32_t ihl, total;
+	struct in_addr src, dst;
+	uint16_t c;
+
+	if (len < 20)
+		return;
+	ihl = (b[0] & 15u) * 4;
+	total = get16(b + 2);
+	if (ihl < 20 || total < ihl || total > len)
+		return;
+	if ((get16(b + 6) & 0x3fff) == 0 &&
+	    !(b[9] == IPPROTO_UDP && total >= ihl + 8 && get16(b + ihl + 6) == 0)) {
+		memcpy(&src, b + 12, 4);
+		memcpy(&dst, b + 16, 4);
+		fix_l4(b + ihl, total - ihl, b[9],
+		       b[9] == IPPROTO_ICMP ? 0 : csum_pseudo4(src, dst, b[9], total - ihl));
+	}
+	b[10] = 0;
+	b[11] = 0;
+	c = csum_ipv4_header(b, ihl);
+	memcpy(b + 10, &c, 2);
+}
+
+/* IPv6: only a transport header right after the fixed header. */
+static void fixup6(uint8_t *b, uint32_t len)
+{
+	struct in6_addr src, dst;
+	uint32_t plen;
+
+	if (len < 40)
+		return;
+	plen = get16(b + 4);
+	if (40 + plen > len)
+		return;
+	memcpy(&src, b + 8, 16);
+	memcpy(&dst, b + 24, 16);
+	fix_l4(b + 40, plen, b[6], csum_pseudo6(&src, &dst, b[6], plen));
+}
+
 /*
  * Reasons a correct translation may still fail the re-parse. Each entry
  * says why it is not a translator bug; keep this list short.
@@ -214,19 +286,21 @@ static void run(const uint8_t *data, size_t size)
 	uint8_t sel = data[0];
 	bool to4 = (sel & 1) == 0;
 	uint32_t mtu6 = mtu_from_byte(data[1], 1280), mtu4 = mtu_from_byte(data[2], 68);
-	const uint8_t *in = data + FUZZ_PREFIX;
 	uint32_t len = (uint32_t)(size - FUZZ_PREFIX);
 	size_t bufsize = PKT_HEADROOM + (size_t)len + FUZZ_TAILROOM;
-	uint8_t *buf = malloc(bufsize);
+	uint8_t *buf = malloc(bufsize), *ref = malloc(len);
 	struct pkt p = {buf + PKT_HEADROOM, len, PKT_HEADROOM, FUZZ_TAILROOM};
 	struct pkt_info info;
 	struct xlat_config cfg;
 	enum stat_id why;
 	enum csum_state csum_in;
 
-	if (buf == NULL)
-		return;
-	memcpy(p.data, in, len);
+	if (buf == NULL || ref == NULL)
+		goto out;
+	memcpy(p.data, data + FUZZ_PREFIX, len);
+	if (sel & 16)
+		(to4 ? fixup6 : fixup4)(p.data, len);
+	memcpy(ref, p.data, len);
 	xlat_config_default(&cfg);
 	cfg.zeroize_traffic_class = sel & 4;
 	cfg.override_tos = sel & 8;
@@ -252,18 +326,20 @@ static void run(const uint8_t *data, size_t size)
 	trace("translate", why);
 	if (why != STAT_OK) {
 		/* Property 1. */
-		if (p.data != buf + PKT_HEADROOM || p.len != len || memcmp(p.data, in, len) != 0)
+		if (p.data != buf + PKT_HEADROOM || p.len != len || memcmp(p.data, ref, len) != 0)
 			fail("refused translation modified the packet", (int)why);
 		goto out;
 	}
 	check_result(&p, to4 ? 4 : 6, csum_in);
 out:
+	free(ref);
 	free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > FUZZ_PREFIX && size - FUZZ_PREFIX <= 40 + UINT16_MAX) /* IPv6: header + payload */
+	if (size > FUZZ_PREFIX &&
+	    size - FUZZ_PREFIX <= 40 + UINT16_MAX) /* IPv6: header + payload */
 		run(data, size);
 	return 0;
 }

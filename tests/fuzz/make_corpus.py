@@ -4,7 +4,9 @@
     /usr/bin/python3 tests/fuzz/make_corpus.py [OUTDIR]
 
 Each seed is: one selector byte (bit 0: 0 = IPv6 packet, translated 6->4;
-1 = IPv4 packet, translated 4->6), one byte for the IPv6-side MTU and one
+1 = IPv4 packet, translated 4->6; bit 4: the harness repairs checksums, set
+so that mutations of the seeds get past the parser), one byte for the
+IPv6-side MTU and one
 for the IPv4-side MTU (0x01 selects 1500 in mtu_from_byte()), then the
 packet from its IP header on. Checksums are computed by scapy, so every
 seed parses; the fuzzer takes it from there. Output is deterministic (fixed
@@ -13,13 +15,15 @@ IDs, no random fields) so regenerating does not churn the repository.
 import os
 import sys
 
+from scapy.contrib.icmp_extensions import ICMPExtensionHeader, ICMPExtensionMPLS
 from scapy.all import (ICMP, IP, IPOption_NOP, IPOption_Router_Alert, IPOption_RR, IPv6,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, ICMPv6DestUnreach,
                        ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6ParamProblem,
                        ICMPv6TimeExceeded, TCP, UDP, RouterAlert, Raw)
 
-TO4 = 0x00  # IPv6 in, 6->4
-TO6 = 0x01  # IPv4 in, 4->6
+FIXUP = 0x10
+TO4 = 0x00 | FIXUP  # IPv6 in, 6->4
+TO6 = 0x01 | FIXUP  # IPv4 in, 4->6
 MTU1500 = b"\x01\x01"
 
 H6 = "2001:db8::1"          # IPv6 host
@@ -49,6 +53,31 @@ def udp4_quote():
     translated), as quoted by an ICMPv4 error."""
     return IP(src=M4, dst=H4, ttl=63, id=0x4321, flags="DF") / UDP(sport=61000, dport=80) / \
         Raw(b"q" * 24)
+
+
+def echo6_quote():
+    """An echo request translated 4->6 earlier, quoted back."""
+    return IPv6(src=R6, dst=H6, hlim=1, fl=0) / ICMPv6EchoRequest(id=80, seq=9) / Raw(b"p" * 16)
+
+
+def echo4_quote():
+    return IP(src=M4, dst=H4, ttl=1, id=0x4322, flags="DF") / ICMP(type=8, id=61000, seq=9) / \
+        Raw(b"p" * 16)
+
+
+def tcp4_quote():
+    return IP(src=M4, dst=H4, ttl=63, id=0x4323, flags="DF") / \
+        TCP(sport=61000, dport=80, flags="S", seq=1000)
+
+
+def tcp6_quote():
+    return IPv6(src=R6, dst=H6, hlim=63, fl=0) / TCP(sport=80, dport=40000, flags="SA", seq=7,
+                                                     ack=1001)
+
+
+def rfc4884_ext4():
+    """RFC 4884 / RFC 4950: an extension structure with one MPLS label."""
+    return ICMPExtensionHeader() / ICMPExtensionMPLS(stack=[])
 
 
 def seeds():
@@ -88,6 +117,23 @@ def seeds():
     yield "v4-options", TO6, ip4(options=[IPOption_Router_Alert(), IPOption_NOP(),
                                           IPOption_RR(pointer=4, routers=["0.0.0.0"])]) / \
         UDP(sport=53, dport=61000) / payload
+    # ICMP errors quoting TCP and ICMP echo, and RFC 4884 extensions.
+    yield "v6-err-dest-unreach-echo", TO4, ip6(src="2001:db8::fe", dst=R6) / \
+        ICMPv6DestUnreach(code=0) / echo6_quote()
+    yield "v6-err-time-exceeded-tcp", TO4, ip6(src="2001:db8::fe", dst=R6) / \
+        ICMPv6TimeExceeded(code=0) / tcp6_quote()
+    yield "v6-err-dest-unreach-rfc4884", TO4, ip6(src="2001:db8::fe", dst=R6) / \
+        ICMPv6DestUnreach(code=3, length=16) / Raw(bytes(udp6_quote()).ljust(128, b"\0")) / \
+        Raw(bytes(rfc4884_ext4()))
+    yield "v4-err-time-exceeded-echo", TO6, ip4(src="203.0.113.254") / ICMP(type=11, code=0) / \
+        echo4_quote()
+    yield "v4-err-host-unreach-tcp", TO6, ip4(src="203.0.113.254") / ICMP(type=3, code=1) / \
+        tcp4_quote()
+    yield "v4-err-admin-prohibited", TO6, ip4(src="203.0.113.254") / ICMP(type=3, code=13) / \
+        udp4_quote()
+    yield "v4-err-time-exceeded-rfc4884", TO6, ip4(src="203.0.113.254") / \
+        ICMP(type=11, code=0, length=32) / Raw(bytes(udp4_quote()).ljust(128, b"\0")) / \
+        Raw(bytes(rfc4884_ext4()))
     whole = ip4(flags=0, id=0x5555) / UDP(sport=53, dport=61000) / big
     raw = bytes(whole)
     hdr, body = raw[:20], raw[20:]

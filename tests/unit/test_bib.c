@@ -435,18 +435,26 @@ Test(bib, has_session_to_addr4_ignores_port)
 {
 	struct taddr6 x = a6("2001:db8::5", 1);
 	struct bib_entry *e;
-	struct session *s;
+	struct session *s, *s2;
 
 	cr_assert_not(bib_has_session_to_addr4(&db, NULL, in4("198.51.100.9")));
 	s = udp_session("2001:db8::5", 1, "192.0.2.7", 1000, "198.51.100.9", 53);
 	udp_session("2001:db8::6", 1, "192.0.2.7", 1001, "198.51.100.10", 53);
 	e = bib_find6(&db, L4_UDP, &x);
+	cr_assert_eq(db.remotes.used, 0, "single-session entries need no record");
 	cr_assert(bib_has_session_to_addr4(&db, e, in4("198.51.100.9")));
 	cr_assert_not(bib_has_session_to_addr4(&db, e, in4("198.51.100.10")), "other entry's");
 	cr_assert_not(bib_has_session_to_addr4(&db, e, in4("198.51.100.8")));
-	udp_session("2001:db8::5", 1, "192.0.2.7", 1000, "198.51.100.9", 9999);
+	s2 = udp_session("2001:db8::5", 1, "192.0.2.7", 1000, "198.51.100.9", 9999);
 	session_remove(&db, s, 2000);
 	cr_assert(bib_has_session_to_addr4(&db, e, in4("198.51.100.9")), "port 9999 remains");
+	udp_session("2001:db8::5", 1, "192.0.2.7", 1000, "198.51.100.8", 1);
+	cr_assert_eq(db.remotes.used, 2);
+	session_remove(&db, s2, 2000);
+	cr_assert_eq(db.remotes.used, 0, "one session left: records dropped");
+	cr_assert_eq(bib_find6(&db, L4_UDP, &x), e, "kept by the session to .8");
+	cr_assert_not(bib_has_session_to_addr4(&db, e, in4("198.51.100.9")), "last one gone");
+	cr_assert(bib_has_session_to_addr4(&db, e, in4("198.51.100.8")));
 }
 
 Test(bib, has_session_to_addr4_false_for_static_entry_without_sessions)

@@ -23,8 +23,7 @@
 
 enum { BUF = 2048 };
 
-static void
-put16(uint8_t *p, uint16_t v)
+static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
@@ -32,8 +31,7 @@ put16(uint8_t *p, uint16_t v)
 
 /* ---- Parsing from an exact-size copy ---------------------------------- */
 
-static enum stat_id
-parse_exact(int family, const uint8_t *b, size_t len, struct pkt_info *info)
+static enum stat_id parse_exact(int family, const uint8_t *b, size_t len, struct pkt_info *info)
 {
 	uint8_t *copy = malloc(len);
 	enum stat_id rc;
@@ -51,8 +49,8 @@ parse_exact(int family, const uint8_t *b, size_t len, struct pkt_info *info)
 }
 
 /* Parse and require `want`; a refusal must leave `info` as it was. */
-static void
-expect(int family, const uint8_t *b, size_t len, enum stat_id want, struct pkt_info *info)
+static void expect(int family, const uint8_t *b, size_t len, enum stat_id want,
+		   struct pkt_info *info)
 {
 	struct pkt_info before;
 	enum stat_id got;
@@ -67,23 +65,20 @@ expect(int family, const uint8_t *b, size_t len, enum stat_id want, struct pkt_i
 			  "a refused packet changed the pkt_info");
 }
 
-static void
-expect_reason(int family, const uint8_t *b, size_t len, enum stat_id want)
+static void expect_reason(int family, const uint8_t *b, size_t len, enum stat_id want)
 {
 	struct pkt_info info;
 
 	expect(family, b, len, want, &info);
 }
 
-static void
-refused(int family, const uint8_t *b, size_t len, enum stat_id want)
+static void refused(int family, const uint8_t *b, size_t len, enum stat_id want)
 {
 	cr_assert_neq(want, STAT_OK);
 	expect_reason(family, b, len, want);
 }
 
-static void
-accepted(int family, const uint8_t *b, size_t len, struct pkt_info *info)
+static void accepted(int family, const uint8_t *b, size_t len, struct pkt_info *info)
 {
 	expect(family, b, len, STAT_OK, info);
 }
@@ -92,8 +87,7 @@ accepted(int family, const uint8_t *b, size_t len, struct pkt_info *info)
 	cr_assert_eq(got->f, want->f, "%s." #f ": got %ld, want %ld", which, (long)got->f,         \
 		     (long)want->f)
 
-static void
-assert_l3(const char *which, const struct pkt_l3 *got, const struct pkt_l3 *want)
+static void assert_l3(const char *which, const struct pkt_l3 *got, const struct pkt_l3 *want)
 {
 	L3_EQ(family);
 	L3_EQ(l4_proto);
@@ -119,8 +113,7 @@ assert_l3(const char *which, const struct pkt_l3 *got, const struct pkt_l3 *want
 #undef L3_EQ
 
 /* Every field; the inner one only matters when has_inner. */
-static void
-assert_info(const struct pkt_info *got, const struct pkt_info *want)
+static void assert_info(const struct pkt_info *got, const struct pkt_info *want)
 {
 	assert_l3("outer", &got->outer, &want->outer);
 	cr_assert_eq(got->has_inner, want->has_inner, "has_inner");
@@ -131,8 +124,7 @@ assert_info(const struct pkt_info *got, const struct pkt_info *want)
 	assert_l3("inner", &got->inner, &want->inner);
 }
 
-static void
-accepted_as(int family, const uint8_t *b, size_t len, const struct pkt_info *want)
+static void accepted_as(int family, const uint8_t *b, size_t len, const struct pkt_info *want)
 {
 	struct pkt_info got;
 
@@ -144,8 +136,7 @@ accepted_as(int family, const uint8_t *b, size_t len, const struct pkt_info *wan
 
 /* Hop-by-Hop or Destination Options (RFC 8200 §4.3, §4.6) of
  * (ext_len + 1) * 8 bytes, padded with one PadN option. */
-static size_t
-ext6_opts(uint8_t *b, uint8_t nh, uint8_t ext_len)
+static size_t ext6_opts(uint8_t *b, uint8_t nh, uint8_t ext_len)
 {
 	size_t n = ((size_t)ext_len + 1) * 8;
 
@@ -158,8 +149,7 @@ ext6_opts(uint8_t *b, uint8_t nh, uint8_t ext_len)
 }
 
 /* Routing header (RFC 8200 §4.4), type 0 layout with one address: 24 bytes. */
-static size_t
-ext6_routing(uint8_t *b, uint8_t nh, uint8_t segments_left)
+static size_t ext6_routing(uint8_t *b, uint8_t nh, uint8_t segments_left)
 {
 	memset(b, 0, 24);
 	b[0] = nh;
@@ -171,8 +161,7 @@ ext6_routing(uint8_t *b, uint8_t nh, uint8_t segments_left)
 }
 
 /* Fragment header (RFC 8200 §4.5); offset in bytes, a multiple of 8. */
-static size_t
-ext6_frag(uint8_t *b, uint8_t nh, uint16_t offset, bool more, uint32_t id)
+static size_t ext6_frag(uint8_t *b, uint8_t nh, uint16_t offset, bool more, uint32_t id)
 {
 	b[0] = nh;
 	b[1] = 0;
@@ -182,15 +171,13 @@ ext6_frag(uint8_t *b, uint8_t nh, uint16_t offset, bool more, uint32_t id)
 	return 8;
 }
 
-static void
-set_plen6(uint8_t *b, size_t len)
+static void set_plen6(uint8_t *b, size_t len)
 {
 	put16(b + 4, (uint16_t)(len - 40));
 }
 
 /* Set Total Length and the header checksum after building. */
-static void
-set_total4(uint8_t *b, size_t len)
+static void set_total4(uint8_t *b, size_t len)
 {
 	put16(b + 2, (uint16_t)len);
 	pg_ipv4_fix_csum(b);
@@ -198,8 +185,7 @@ set_total4(uint8_t *b, size_t len)
 
 /* Give the IPv4 header at b `opt_len` bytes of options (a multiple of 4)
  * copied from `opt`; the caller writes what follows at b + 20 + opt_len. */
-static size_t
-ipv4_options(uint8_t *b, const uint8_t *opt, size_t opt_len)
+static size_t ipv4_options(uint8_t *b, const uint8_t *opt, size_t opt_len)
 {
 	b[0] = (uint8_t)(0x40 | (20 + opt_len) / 4);
 	memcpy(b + 20, opt, opt_len);
@@ -209,8 +195,7 @@ ipv4_options(uint8_t *b, const uint8_t *opt, size_t opt_len)
 
 static const uint8_t data4[4] = {'d', 'a', 't', 'a'};
 
-static size_t
-add_data(uint8_t *b, size_t n)
+static size_t add_data(uint8_t *b, size_t n)
 {
 	memcpy(b + n, data4, sizeof(data4));
 	return n + sizeof(data4);
@@ -219,8 +204,7 @@ add_data(uint8_t *b, size_t n)
 /* ---- Reference packets ----------------------------------------------- */
 
 /* IPv6 / TCP SYN 1234 -> 80 / "data": 64 bytes. */
-static size_t
-mk6_tcp(uint8_t *b)
+static size_t mk6_tcp(uint8_t *b)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_TCP, 64, 0);
 
@@ -232,8 +216,7 @@ mk6_tcp(uint8_t *b)
 }
 
 /* IPv6 / UDP 5353 -> 53 / "data": 52 bytes. */
-static size_t
-mk6_udp(uint8_t *b)
+static size_t mk6_udp(uint8_t *b)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_UDP, 64, 0);
 
@@ -245,8 +228,7 @@ mk6_udp(uint8_t *b)
 }
 
 /* IPv6 / ICMPv6 `type` id 0x4321 seq 7 / "data": 52 bytes. */
-static size_t
-mk6_icmp(uint8_t *b, uint8_t type)
+static size_t mk6_icmp(uint8_t *b, uint8_t type)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_ICMPV6, 64, 0);
 
@@ -259,8 +241,8 @@ mk6_icmp(uint8_t *b, uint8_t type)
 
 /* IPv6 / HBH / DstOpt / Routing(SL) / Fragment(offset, M, id 0xdeadbeef) / `proto`
  * header at 88 (built by the caller; returns 88). */
-static size_t
-mk6_chain(uint8_t *b, uint8_t segments_left, uint16_t offset, bool more, uint8_t proto)
+static size_t mk6_chain(uint8_t *b, uint8_t segments_left, uint16_t offset, bool more,
+			uint8_t proto)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_HOPOPTS, 64, 0);
 
@@ -272,8 +254,7 @@ mk6_chain(uint8_t *b, uint8_t segments_left, uint16_t offset, bool more, uint8_t
 }
 
 /* IPv4 / TCP ACK 40000 -> 443, DF, ID 0x1234 / "data": 44 bytes. */
-static size_t
-mk4_tcp(uint8_t *b)
+static size_t mk4_tcp(uint8_t *b)
 {
 	size_t n = pg_ipv4(b, SRC4, DST4, IPPROTO_TCP, 64, 0x1234, 0x4000, 0);
 
@@ -285,8 +266,7 @@ mk4_tcp(uint8_t *b)
 }
 
 /* IPv4 / UDP 5353 -> 53, ID 0x1234 / "data": 32 bytes. */
-static size_t
-mk4_udp(uint8_t *b)
+static size_t mk4_udp(uint8_t *b)
 {
 	size_t n = pg_ipv4(b, SRC4, DST4, IPPROTO_UDP, 64, 0x1234, 0, 0);
 
@@ -298,8 +278,7 @@ mk4_udp(uint8_t *b)
 }
 
 /* IPv4 / ICMP `type` id 0x4321 seq 7 / "data": 32 bytes. */
-static size_t
-mk4_icmp(uint8_t *b, uint8_t type)
+static size_t mk4_icmp(uint8_t *b, uint8_t type)
 {
 	size_t n = pg_ipv4(b, SRC4, DST4, IPPROTO_ICMP, 64, 0x1234, 0, 0);
 
@@ -311,8 +290,7 @@ mk4_icmp(uint8_t *b, uint8_t type)
 }
 
 /* IPv6 ICMPv6 error `type`/`code` quoting `q` (n bytes): 48 + n bytes. */
-static size_t
-mk6_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+static size_t mk6_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
 {
 	size_t n = pg_ipv6(b, "2001:db8::ff", DST6, IPPROTO_ICMPV6, 64, 0);
 
@@ -325,8 +303,7 @@ mk6_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
 }
 
 /* IPv4 ICMP error `type`/`code` quoting `q`: 28 + n bytes. */
-static size_t
-mk4_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+static size_t mk4_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
 {
 	size_t n = pg_ipv4(b, "203.0.113.1", SRC4, IPPROTO_ICMP, 64, 0x5555, 0, 0);
 
@@ -376,8 +353,14 @@ Test(packet, rfc8200_ipv6_tcp_every_field)
 	uint8_t p[BUF];
 	size_t n = mk6_tcp(p);
 	struct pkt_info want = {
-		.outer = {.family = 6, .l4_proto = IPPROTO_TCP, .l4_off = 40, .l3_end = 64,
-			  .has_ports = true, .sport = 1234, .dport = 80, .tcp_flags = PG_TCP_SYN},
+		.outer = {.family = 6,
+			  .l4_proto = IPPROTO_TCP,
+			  .l4_off = 40,
+			  .l3_end = 64,
+			  .has_ports = true,
+			  .sport = 1234,
+			  .dport = 80,
+			  .tcp_flags = PG_TCP_SYN},
 	};
 
 	cr_assert_eq(n, 64);
@@ -391,8 +374,13 @@ Test(packet, rfc8200_sec3_bytes_past_payload_length_ignored)
 	uint8_t p[BUF];
 	size_t n = mk6_udp(p);
 	struct pkt_info want = {
-		.outer = {.family = 6, .l4_proto = IPPROTO_UDP, .l4_off = 40, .l3_end = 52,
-			  .has_ports = true, .sport = 5353, .dport = 53},
+		.outer = {.family = 6,
+			  .l4_proto = IPPROTO_UDP,
+			  .l4_off = 40,
+			  .l3_end = 52,
+			  .has_ports = true,
+			  .sport = 5353,
+			  .dport = 53},
 	};
 
 	memset(p + n, 0xee, 6);
@@ -405,8 +393,13 @@ Test(packet, rfc768_ipv6_udp_every_field)
 	uint8_t p[BUF];
 	size_t n = mk6_udp(p);
 	struct pkt_info want = {
-		.outer = {.family = 6, .l4_proto = IPPROTO_UDP, .l4_off = 40, .l3_end = 52,
-			  .has_ports = true, .sport = 5353, .dport = 53},
+		.outer = {.family = 6,
+			  .l4_proto = IPPROTO_UDP,
+			  .l4_off = 40,
+			  .l3_end = 52,
+			  .has_ports = true,
+			  .sport = 5353,
+			  .dport = 53},
 	};
 
 	accepted_as(6, p, n, &want);
@@ -421,9 +414,15 @@ Test(packet, rfc4443_echo_request_and_reply_identifier_as_ports)
 	for (size_t i = 0; i < sizeof(types); i++) {
 		size_t n = mk6_icmp(p, types[i]);
 		struct pkt_info want = {
-			.outer = {.family = 6, .l4_proto = IPPROTO_ICMPV6, .l4_off = 40,
-				  .l3_end = 52, .has_ports = true, .sport = 0x4321,
-				  .dport = 0x4321, .has_icmp = true, .icmp_type = types[i]},
+			.outer = {.family = 6,
+				  .l4_proto = IPPROTO_ICMPV6,
+				  .l4_off = 40,
+				  .l3_end = 52,
+				  .has_ports = true,
+				  .sport = 0x4321,
+				  .dport = 0x4321,
+				  .has_icmp = true,
+				  .icmp_type = types[i]},
 		};
 
 		accepted_as(6, p, n, &want);
@@ -437,8 +436,12 @@ Test(packet, rfc4443_informational_other_than_echo_has_no_ports)
 	uint8_t p[BUF];
 	size_t n = mk6_icmp(p, 135);
 	struct pkt_info want = {
-		.outer = {.family = 6, .l4_proto = IPPROTO_ICMPV6, .l4_off = 40, .l3_end = 52,
-			  .has_icmp = true, .icmp_type = 135},
+		.outer = {.family = 6,
+			  .l4_proto = IPPROTO_ICMPV6,
+			  .l4_off = 40,
+			  .l3_end = 52,
+			  .has_icmp = true,
+			  .icmp_type = 135},
 	};
 
 	accepted_as(6, p, n, &want);
@@ -451,9 +454,16 @@ Test(packet, rfc8200_sec4_full_chain_hbh_dst_routing_frag_udp)
 	uint8_t p[BUF];
 	size_t n = mk6_chain(p, 0, 0, false, IPPROTO_UDP);
 	struct pkt_info want = {
-		.outer = {.family = 6, .l4_proto = IPPROTO_UDP, .l4_off = 88, .l3_end = 100,
-			  .is_fragment = true, .frag_id = 0xdeadbeef, .frag_hdr_off = 80,
-			  .has_ports = true, .sport = 7, .dport = 9},
+		.outer = {.family = 6,
+			  .l4_proto = IPPROTO_UDP,
+			  .l4_off = 88,
+			  .l3_end = 100,
+			  .is_fragment = true,
+			  .frag_id = 0xdeadbeef,
+			  .frag_hdr_off = 80,
+			  .has_ports = true,
+			  .sport = 7,
+			  .dport = 9},
 	};
 
 	cr_assert_eq(n, 88);
@@ -476,8 +486,13 @@ Test(packet, rfc8200_chain_of_eight_headers_accepted)
 	set_plen6(p, n);
 
 	struct pkt_info want = {
-		.outer = {.family = 6, .l4_proto = IPPROTO_UDP, .l4_off = 40 + 8 * 16,
-			  .l3_end = (uint32_t)n, .has_ports = true, .sport = 1, .dport = 2},
+		.outer = {.family = 6,
+			  .l4_proto = IPPROTO_UDP,
+			  .l4_off = 40 + 8 * 16,
+			  .l3_end = (uint32_t)n,
+			  .has_ports = true,
+			  .sport = 1,
+			  .dport = 2},
 	};
 	accepted_as(6, p, n, &want);
 }
@@ -535,11 +550,18 @@ Test(packet, rfc8200_sec4_5_fragments_first_middle_last)
 		set_plen6(p, n);
 
 		struct pkt_info want = {
-			.outer = {.family = 6, .l4_proto = IPPROTO_UDP, .l4_off = 48,
-				  .l3_end = (uint32_t)n, .is_fragment = true,
-				  .more_fragments = frags[i].more, .frag_offset = frags[i].offset,
-				  .frag_id = 77, .frag_hdr_off = 40, .has_ports = i == 0,
-				  .sport = i == 0 ? 4000 : 0, .dport = i == 0 ? 53 : 0},
+			.outer = {.family = 6,
+				  .l4_proto = IPPROTO_UDP,
+				  .l4_off = 48,
+				  .l3_end = (uint32_t)n,
+				  .is_fragment = true,
+				  .more_fragments = frags[i].more,
+				  .frag_offset = frags[i].offset,
+				  .frag_id = 77,
+				  .frag_hdr_off = 40,
+				  .has_ports = i == 0,
+				  .sport = i == 0 ? 4000 : 0,
+				  .dport = i == 0 ? 53 : 0},
 		};
 		accepted_as(6, p, n, &want);
 	}
@@ -571,9 +593,16 @@ Test(packet, rfc791_ipv4_tcp_every_field)
 	uint8_t p[BUF];
 	size_t n = mk4_tcp(p);
 	struct pkt_info want = {
-		.outer = {.family = 4, .l4_proto = IPPROTO_TCP, .l4_off = 20, .l3_end = 44,
-			  .dont_fragment = true, .frag_id = 0x1234, .has_ports = true,
-			  .sport = 40000, .dport = 443, .tcp_flags = PG_TCP_ACK},
+		.outer = {.family = 4,
+			  .l4_proto = IPPROTO_TCP,
+			  .l4_off = 20,
+			  .l3_end = 44,
+			  .dont_fragment = true,
+			  .frag_id = 0x1234,
+			  .has_ports = true,
+			  .sport = 40000,
+			  .dport = 443,
+			  .tcp_flags = PG_TCP_ACK},
 	};
 
 	accepted_as(4, p, n, &want);
@@ -585,8 +614,14 @@ Test(packet, rfc791_ipv4_udp_every_field_padding_ignored)
 	uint8_t p[BUF];
 	size_t n = mk4_udp(p);
 	struct pkt_info want = {
-		.outer = {.family = 4, .l4_proto = IPPROTO_UDP, .l4_off = 20, .l3_end = 32,
-			  .frag_id = 0x1234, .has_ports = true, .sport = 5353, .dport = 53},
+		.outer = {.family = 4,
+			  .l4_proto = IPPROTO_UDP,
+			  .l4_off = 20,
+			  .l3_end = 32,
+			  .frag_id = 0x1234,
+			  .has_ports = true,
+			  .sport = 5353,
+			  .dport = 53},
 	};
 
 	accepted_as(4, p, n, &want);
@@ -603,9 +638,15 @@ Test(packet, rfc792_echo_request_and_reply_identifier_as_ports)
 	for (size_t i = 0; i < sizeof(types); i++) {
 		size_t n = mk4_icmp(p, types[i]);
 		struct pkt_info want = {
-			.outer = {.family = 4, .l4_proto = IPPROTO_ICMP, .l4_off = 20,
-				  .l3_end = 32, .frag_id = 0x1234, .has_ports = true,
-				  .sport = 0x4321, .dport = 0x4321, .has_icmp = true,
+			.outer = {.family = 4,
+				  .l4_proto = IPPROTO_ICMP,
+				  .l4_off = 20,
+				  .l3_end = 32,
+				  .frag_id = 0x1234,
+				  .has_ports = true,
+				  .sport = 0x4321,
+				  .dport = 0x4321,
+				  .has_icmp = true,
 				  .icmp_type = types[i]},
 		};
 
@@ -621,8 +662,14 @@ Test(packet, rfc791_options_nop_record_route_eol)
 	uint8_t p[BUF];
 	size_t n = pg_ipv4(p, SRC4, DST4, IPPROTO_UDP, 64, 9, 0, 0);
 	struct pkt_info want = {
-		.outer = {.family = 4, .l4_proto = IPPROTO_UDP, .l4_off = 32, .l3_end = 44,
-			  .frag_id = 9, .has_ports = true, .sport = 1, .dport = 2},
+		.outer = {.family = 4,
+			  .l4_proto = IPPROTO_UDP,
+			  .l4_off = 32,
+			  .l3_end = 44,
+			  .frag_id = 9,
+			  .has_ports = true,
+			  .sport = 1,
+			  .dport = 2},
 	};
 
 	n += ipv4_options(p, opt, sizeof(opt));
@@ -661,6 +708,7 @@ Test(packet, rfc791_lsrr_unexpired_recorded_expired_not)
 	} cases[] = {
 		{131, 4, 21},  /* LSRR, first address next */
 		{131, 8, 21},  /* LSRR, second address next */
+		{131, 11, 21}, /* LSRR, pointer == length: not passed yet */
 		{131, 12, 0},  /* LSRR, pointer past length 11: expired */
 		{137, 4, 21},  /* SSRR unexpired */
 		{137, 12, 0},  /* SSRR expired */
@@ -705,11 +753,17 @@ Test(packet, rfc791_fragments_first_middle_last)
 		set_total4(p, n);
 
 		struct pkt_info want = {
-			.outer = {.family = 4, .l4_proto = IPPROTO_UDP, .l4_off = 20,
-				  .l3_end = (uint32_t)n, .is_fragment = true,
-				  .more_fragments = frags[i].more, .frag_offset = frags[i].offset,
-				  .frag_id = 0xabcd, .has_ports = i == 0,
-				  .sport = i == 0 ? 4000 : 0, .dport = i == 0 ? 53 : 0},
+			.outer = {.family = 4,
+				  .l4_proto = IPPROTO_UDP,
+				  .l4_off = 20,
+				  .l3_end = (uint32_t)n,
+				  .is_fragment = true,
+				  .more_fragments = frags[i].more,
+				  .frag_offset = frags[i].offset,
+				  .frag_id = 0xabcd,
+				  .has_ports = i == 0,
+				  .sport = i == 0 ? 4000 : 0,
+				  .dport = i == 0 ? 53 : 0},
 		};
 		accepted_as(4, p, n, &want);
 	}
@@ -736,8 +790,7 @@ enum quote_kind { Q_TCP, Q_UDP, Q_ECHO };
 
 /* The packet the NAT64 sent (4 -> 6 direction): 64:ff9b:: source. Its
  * Payload Length claims 1000 bytes: the quote is cut and that is fine. */
-static size_t
-quote6(uint8_t *b, enum quote_kind k)
+static size_t quote6(uint8_t *b, enum quote_kind k)
 {
 	const uint8_t proto[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6};
 	size_t n = pg_ipv6(b, DST6, SRC6, proto[k], 63, 1000);
@@ -751,8 +804,7 @@ quote6(uint8_t *b, enum quote_kind k)
 	return n;
 }
 
-static size_t
-quote4(uint8_t *b, enum quote_kind k)
+static size_t quote4(uint8_t *b, enum quote_kind k)
 {
 	const uint8_t proto[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
 	size_t n = pg_ipv4(b, SRC4, DST4, proto[k], 63, 0x2222, 0x4000, 1000);
@@ -766,8 +818,7 @@ quote4(uint8_t *b, enum quote_kind k)
 	return n;
 }
 
-static struct pkt_l3
-quote_want(uint8_t family, enum quote_kind k, uint32_t qlen)
+static struct pkt_l3 quote_want(uint8_t family, enum quote_kind k, uint32_t qlen)
 {
 	struct pkt_l3 w = {.family = family, .l3_end = qlen, .has_ports = true};
 
@@ -805,9 +856,13 @@ Test(packet, rfc4443_each_error_type_quoting_tcp_udp_echo)
 			size_t qlen = quote6(q, (enum quote_kind)k);
 			size_t n = mk6_err(p, types[t], 1, q, qlen);
 			struct pkt_info want = {
-				.outer = {.family = 6, .l4_proto = IPPROTO_ICMPV6, .l4_off = 40,
-					  .l3_end = (uint32_t)n, .has_icmp = true,
-					  .icmp_is_error = true, .icmp_type = types[t],
+				.outer = {.family = 6,
+					  .l4_proto = IPPROTO_ICMPV6,
+					  .l4_off = 40,
+					  .l3_end = (uint32_t)n,
+					  .has_icmp = true,
+					  .icmp_is_error = true,
+					  .icmp_type = types[t],
 					  .icmp_code = 1},
 				.has_inner = true,
 				.inner_off = 48,
@@ -830,10 +885,15 @@ Test(packet, rfc792_each_error_type_quoting_tcp_udp_echo)
 			size_t qlen = quote4(q, (enum quote_kind)k);
 			size_t n = mk4_err(p, types[t], 1, q, qlen);
 			struct pkt_info want = {
-				.outer = {.family = 4, .l4_proto = IPPROTO_ICMP, .l4_off = 20,
-					  .l3_end = (uint32_t)n, .frag_id = 0x5555,
-					  .has_icmp = true, .icmp_is_error = true,
-					  .icmp_type = types[t], .icmp_code = 1},
+				.outer = {.family = 4,
+					  .l4_proto = IPPROTO_ICMP,
+					  .l4_off = 20,
+					  .l3_end = (uint32_t)n,
+					  .frag_id = 0x5555,
+					  .has_icmp = true,
+					  .icmp_is_error = true,
+					  .icmp_type = types[t],
+					  .icmp_code = 1},
 				.has_inner = true,
 				.inner_off = 28,
 				.inner = quote_want(4, (enum quote_kind)k, (uint32_t)qlen),
@@ -851,17 +911,28 @@ Test(packet, rfc792_quote_cut_right_after_the_ports)
 	for (int k = Q_TCP; k <= Q_UDP; k++) {
 		uint8_t q[BUF], p[BUF];
 		struct pkt_info want4 = {
-			.outer = {.family = 4, .l4_proto = IPPROTO_ICMP, .l4_off = 20, .l3_end = 52,
-				  .frag_id = 0x5555, .has_icmp = true, .icmp_is_error = true,
-				  .icmp_type = 3, .icmp_code = 3},
+			.outer = {.family = 4,
+				  .l4_proto = IPPROTO_ICMP,
+				  .l4_off = 20,
+				  .l3_end = 52,
+				  .frag_id = 0x5555,
+				  .has_icmp = true,
+				  .icmp_is_error = true,
+				  .icmp_type = 3,
+				  .icmp_code = 3},
 			.has_inner = true,
 			.inner_off = 28,
 			.inner = quote_want(4, (enum quote_kind)k, 24),
 		};
 		struct pkt_info want6 = {
-			.outer = {.family = 6, .l4_proto = IPPROTO_ICMPV6, .l4_off = 40,
-				  .l3_end = 92, .has_icmp = true, .icmp_is_error = true,
-				  .icmp_type = 1, .icmp_code = 4},
+			.outer = {.family = 6,
+				  .l4_proto = IPPROTO_ICMPV6,
+				  .l4_off = 40,
+				  .l3_end = 92,
+				  .has_icmp = true,
+				  .icmp_is_error = true,
+				  .icmp_type = 1,
+				  .icmp_code = 4},
 			.has_inner = true,
 			.inner_off = 48,
 			.inner = quote_want(6, (enum quote_kind)k, 44),
@@ -891,9 +962,17 @@ Test(packet, rfc8200_quote_with_fragment_header_walked)
 	n = mk6_err(p, 2, 0, q, qlen);
 	accepted(6, p, n, &info);
 
-	struct pkt_l3 want = {.family = 6, .l4_proto = IPPROTO_UDP, .l4_off = 48, .l3_end = 56,
-			      .is_fragment = true, .more_fragments = true, .frag_id = 0x01020304,
-			      .frag_hdr_off = 40, .has_ports = true, .sport = 53, .dport = 5353};
+	struct pkt_l3 want = {.family = 6,
+			      .l4_proto = IPPROTO_UDP,
+			      .l4_off = 48,
+			      .l3_end = 56,
+			      .is_fragment = true,
+			      .more_fragments = true,
+			      .frag_id = 0x01020304,
+			      .frag_hdr_off = 40,
+			      .has_ports = true,
+			      .sport = 53,
+			      .dport = 5353};
 	assert_l3("inner", &info.inner, &want);
 	cr_assert_eq(info.inner_off, 48);
 }
@@ -1115,12 +1194,12 @@ Test(packet, rfc791_bad_header_checksum)
 Test(packet, rfc791_malformed_options)
 {
 	const uint8_t bad[][4] = {
-		{1, 1, 1, 7},     /* last option has no room for its length byte */
-		{7, 0, 0, 0},     /* length 0 */
-		{7, 1, 0, 0},     /* length 1 */
-		{1, 7, 4, 4},     /* length 4 runs past IHL */
-		{131, 2, 0, 0},   /* LSRR too short for its pointer */
-		{137, 3, 3, 0},   /* SSRR pointer 3 */
+		{1, 1, 1, 7},   /* last option has no room for its length byte */
+		{7, 0, 0, 0},   /* length 0 */
+		{7, 1, 0, 0},   /* length 1 */
+		{1, 7, 4, 4},   /* length 4 runs past IHL */
+		{131, 2, 0, 0}, /* LSRR too short for its pointer */
+		{137, 3, 3, 0}, /* SSRR pointer 3 */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1432,8 +1511,7 @@ struct cut_rule {
 	enum stat_id why;
 };
 
-static enum stat_id
-cut_expect(const struct cut_rule *rules, size_t len)
+static enum stat_id cut_expect(const struct cut_rule *rules, size_t len)
 {
 	for (; rules->upto != 0; rules++)
 		if (len < rules->upto)
@@ -1442,8 +1520,7 @@ cut_expect(const struct cut_rule *rules, size_t len)
 }
 
 /* Raw cuts: the length fields still describe the whole packet. */
-static void
-cut_raw(int family, const uint8_t *p, size_t n, size_t ihl)
+static void cut_raw(int family, const uint8_t *p, size_t n, size_t ihl)
 {
 	for (size_t len = 0; len <= n; len++) {
 		enum stat_id want;
@@ -1462,8 +1539,7 @@ cut_raw(int family, const uint8_t *p, size_t n, size_t ihl)
 
 /* Consistent cuts: the length field is set to the cut, so the parser
  * gets past the IP header and meets the cut in the next one. */
-static void
-cut_fixed(int family, const uint8_t *p, size_t n, const struct cut_rule *rules)
+static void cut_fixed(int family, const uint8_t *p, size_t n, const struct cut_rule *rules)
 {
 	uint8_t c[BUF];
 
@@ -1482,8 +1558,10 @@ Test(packet, every_truncation_ipv6_chain_tcp)
 	uint8_t p[BUF];
 	size_t n = mk6_chain(p, 0, 0, false, IPPROTO_TCP);
 	const struct cut_rule rules[] = {
-		{40, STAT_HDR6_TRUNCATED},  {41, STAT_HDR6_PAYLOAD_LEN},
-		{88, STAT_HDR6_EXT_TRUNCATED}, {108, STAT_TCP_TRUNCATED},
+		{40, STAT_HDR6_TRUNCATED},
+		{41, STAT_HDR6_PAYLOAD_LEN},
+		{88, STAT_HDR6_EXT_TRUNCATED},
+		{108, STAT_TCP_TRUNCATED},
 		{0, STAT_OK},
 	};
 
@@ -1499,11 +1577,16 @@ Test(packet, every_truncation_ipv6_udp_and_echo)
 	uint8_t p[BUF];
 	size_t n = mk6_udp(p);
 	const struct cut_rule udp[] = {
-		{40, STAT_HDR6_TRUNCATED}, {41, STAT_HDR6_PAYLOAD_LEN}, {48, STAT_UDP_TRUNCATED},
-		{52, STAT_UDP_LEN},        {0, STAT_OK},
+		{40, STAT_HDR6_TRUNCATED},
+		{41, STAT_HDR6_PAYLOAD_LEN},
+		{48, STAT_UDP_TRUNCATED},
+		{52, STAT_UDP_LEN},
+		{0, STAT_OK},
 	};
 	const struct cut_rule echo[] = {
-		{40, STAT_HDR6_TRUNCATED}, {41, STAT_HDR6_PAYLOAD_LEN}, {48, STAT_ICMP_TRUNCATED},
+		{40, STAT_HDR6_TRUNCATED},
+		{41, STAT_HDR6_PAYLOAD_LEN},
+		{48, STAT_ICMP_TRUNCATED},
 		{0, STAT_OK},
 	};
 
@@ -1521,8 +1604,8 @@ Test(packet, every_truncation_ipv6_icmp_error)
 	size_t qlen = pg_ipv6(q, DST6, SRC6, IPPROTO_FRAGMENT, 63, 1000);
 	size_t n;
 	const struct cut_rule rules[] = {
-		{40, STAT_HDR6_TRUNCATED}, {41, STAT_HDR6_PAYLOAD_LEN}, {48, STAT_ICMP_TRUNCATED},
-		{96, STAT_INNER_TRUNCATED}, {100, STAT_INNER_NO_PORTS}, {0, STAT_OK},
+		{40, STAT_HDR6_TRUNCATED},  {41, STAT_HDR6_PAYLOAD_LEN}, {48, STAT_ICMP_TRUNCATED},
+		{96, STAT_INNER_TRUNCATED}, {100, STAT_INNER_NO_PORTS},  {0, STAT_OK},
 	};
 
 	qlen += ext6_frag(q + qlen, IPPROTO_UDP, 0, true, 1);
@@ -1539,7 +1622,9 @@ Test(packet, every_truncation_ipv4_options_tcp)
 	uint8_t p[BUF];
 	size_t n = pg_ipv4(p, SRC4, DST4, IPPROTO_TCP, 64, 9, 0, 0);
 	const struct cut_rule rules[] = {
-		{20, STAT_HDR4_TRUNCATED}, {28, STAT_HDR4_IHL}, {48, STAT_TCP_TRUNCATED},
+		{20, STAT_HDR4_TRUNCATED},
+		{28, STAT_HDR4_IHL},
+		{48, STAT_TCP_TRUNCATED},
 		{0, STAT_OK},
 	};
 
@@ -1556,11 +1641,15 @@ Test(packet, every_truncation_ipv4_udp_and_echo)
 	uint8_t p[BUF];
 	size_t n = mk4_udp(p);
 	const struct cut_rule udp[] = {
-		{20, STAT_HDR4_TRUNCATED}, {28, STAT_UDP_TRUNCATED}, {32, STAT_UDP_LEN},
+		{20, STAT_HDR4_TRUNCATED},
+		{28, STAT_UDP_TRUNCATED},
+		{32, STAT_UDP_LEN},
 		{0, STAT_OK},
 	};
 	const struct cut_rule echo[] = {
-		{20, STAT_HDR4_TRUNCATED}, {28, STAT_ICMP_TRUNCATED}, {0, STAT_OK},
+		{20, STAT_HDR4_TRUNCATED},
+		{28, STAT_ICMP_TRUNCATED},
+		{0, STAT_OK},
 	};
 
 	cut_raw(4, p, n, 20);
@@ -1577,8 +1666,11 @@ Test(packet, every_truncation_ipv4_icmp_error)
 	size_t qlen = quote4(q, Q_TCP);
 	size_t n;
 	const struct cut_rule rules[] = {
-		{20, STAT_HDR4_TRUNCATED}, {28, STAT_ICMP_TRUNCATED}, {48, STAT_INNER_TRUNCATED},
-		{52, STAT_INNER_NO_PORTS}, {0, STAT_OK},
+		{20, STAT_HDR4_TRUNCATED},
+		{28, STAT_ICMP_TRUNCATED},
+		{48, STAT_INNER_TRUNCATED},
+		{52, STAT_INNER_NO_PORTS},
+		{0, STAT_OK},
 	};
 
 	qlen = add_data(q, qlen);

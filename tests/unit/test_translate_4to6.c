@@ -22,8 +22,8 @@ struct tbuf {
 	struct pkt p;
 };
 
-static void
-load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom, uint32_t tailroom)
+static void load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom,
+		 uint32_t tailroom)
 {
 	cr_assert(headroom <= HEAD && len + tailroom <= ROOM);
 	memset(b->mem, CANARY, sizeof(b->mem));
@@ -31,8 +31,7 @@ load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom, uint32_t
 	b->p = (struct pkt){b->mem + HEAD, (uint32_t)len, headroom, tailroom};
 }
 
-static void
-assert_pkt_eq(const struct pkt *a, const struct pkt *b)
+static void assert_pkt_eq(const struct pkt *a, const struct pkt *b)
 {
 	cr_assert(a->data == b->data && a->len == b->len && a->headroom == b->headroom &&
 			  a->tailroom == b->tailroom,
@@ -40,8 +39,8 @@ assert_pkt_eq(const struct pkt *a, const struct pkt *b)
 }
 
 /* Parse, translate, check the buffer bounds and the refusal contract. */
-static enum stat_id
-run46(struct tbuf *b, const struct xlat_addrs6 *a, const struct xlat_config *cfg)
+static enum stat_id run46(struct tbuf *b, const struct xlat_addrs6 *a,
+			  const struct xlat_config *cfg)
 {
 	static uint8_t before[sizeof(b->mem)];
 	struct pkt p0 = b->p;
@@ -55,7 +54,8 @@ run46(struct tbuf *b, const struct xlat_addrs6 *a, const struct xlat_config *cfg
 	rc = xlat_4to6(&b->p, &info, a, cfg, 1500, 1500);
 	for (size_t i = 0; i < sizeof(b->mem); i++)
 		if (i < lo || i >= hi)
-			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written", i);
+			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written",
+				     i);
 	if (rc != STAT_OK) {
 		cr_assert(memcmp(before, b->mem, sizeof(before)) == 0, "refused packet modified");
 		assert_pkt_eq(&b->p, &p0);
@@ -66,8 +66,7 @@ run46(struct tbuf *b, const struct xlat_addrs6 *a, const struct xlat_config *cfg
 	return rc;
 }
 
-static struct xlat_config
-cfg_default(void)
+static struct xlat_config cfg_default(void)
 {
 	struct xlat_config c;
 
@@ -77,8 +76,7 @@ cfg_default(void)
 
 /* The flow used throughout: 192.0.2.10#80 -> 198.51.100.1#6000 becomes
  * 64:ff9b::192.0.2.10#80 -> 2001:db8::1#1234. */
-static struct xlat_addrs6
-addrs(void)
+static struct xlat_addrs6 addrs(void)
 {
 	struct xlat_addrs6 a;
 
@@ -91,16 +89,14 @@ addrs(void)
 	return a;
 }
 
-static void
-fill(uint8_t *b, size_t n, uint8_t seed)
+static void fill(uint8_t *b, size_t n, uint8_t seed)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(seed + i * 5);
 }
 
 /* Transport header of the flow's IPv4 side (`v4`) or IPv6 side. */
-static size_t
-l4(uint8_t *b, uint8_t proto, uint16_t plen, bool v4, bool request)
+static size_t l4(uint8_t *b, uint8_t proto, uint16_t plen, bool v4, bool request)
 {
 	uint16_t dport = v4 ? 6000 : 1234;
 
@@ -115,8 +111,7 @@ l4(uint8_t *b, uint8_t proto, uint16_t plen, bool v4, bool request)
 }
 
 /* IPv4 packet of the flow: TOS 0, DF, ID 0x4321. */
-static size_t
-in4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl)
+static size_t in4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl)
 {
 	size_t n = 20 + l4(b + 20, proto, plen, true, false);
 
@@ -128,8 +123,7 @@ in4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl)
 }
 
 /* What in4() should become (no Fragment header). */
-static size_t
-out6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
+static size_t out6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 {
 	size_t n = 40 + l4(b + 40, proto, plen, false, false);
 
@@ -142,8 +136,8 @@ out6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 }
 
 /* The IPv4 fragment [off, off + n) of the whole IPv4 packet `whole`. */
-static size_t
-frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint16_t id)
+static size_t frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
+		    uint16_t id)
 {
 	uint16_t frag = (uint16_t)((more ? 0x2000 : 0) | off / 8);
 
@@ -160,8 +154,8 @@ frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint1
 }
 
 /* The IPv6 fragment [off, off + n) of the whole IPv6 packet `whole`. */
-static size_t
-frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint32_t id)
+static size_t frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
+		    uint32_t id)
 {
 	memcpy(out, whole, 40);
 	out[6] = 44;
@@ -172,8 +166,7 @@ frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint3
 	return 48 + n;
 }
 
-static void
-assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
+static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
 {
 	pg_assert_bytes(b->p.data, b->p.len, want, want_len);
 }
@@ -288,8 +281,7 @@ Test(translate_4to6, sec4_1_ttl_2_becomes_hop_limit_1)
 }
 
 /* IPv4 packet `pkt` of length n with `opt` inserted as options. */
-static size_t
-with_options(uint8_t *pkt, size_t n, const uint8_t *opt, size_t olen)
+static size_t with_options(uint8_t *pkt, size_t n, const uint8_t *opt, size_t olen)
 {
 	memmove(pkt + 20 + olen, pkt + 20, n - 20);
 	memcpy(pkt + 20, opt, olen);

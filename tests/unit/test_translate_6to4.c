@@ -22,8 +22,8 @@ struct tbuf {
 	struct pkt p;
 };
 
-static void
-load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom, uint32_t tailroom)
+static void load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom,
+		 uint32_t tailroom)
 {
 	cr_assert(headroom <= HEAD && len + tailroom <= ROOM);
 	memset(b->mem, CANARY, sizeof(b->mem));
@@ -31,8 +31,7 @@ load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom, uint32_t
 	b->p = (struct pkt){b->mem + HEAD, (uint32_t)len, headroom, tailroom};
 }
 
-static void
-assert_pkt_eq(const struct pkt *a, const struct pkt *b)
+static void assert_pkt_eq(const struct pkt *a, const struct pkt *b)
 {
 	cr_assert(a->data == b->data && a->len == b->len && a->headroom == b->headroom &&
 			  a->tailroom == b->tailroom,
@@ -40,8 +39,8 @@ assert_pkt_eq(const struct pkt *a, const struct pkt *b)
 }
 
 /* Parse, translate, check the buffer bounds and the refusal contract. */
-static enum stat_id
-run64(struct tbuf *b, const struct xlat_addrs4 *a, const struct xlat_config *cfg)
+static enum stat_id run64(struct tbuf *b, const struct xlat_addrs4 *a,
+			  const struct xlat_config *cfg)
 {
 	static uint8_t before[sizeof(b->mem)];
 	struct pkt p0 = b->p;
@@ -55,7 +54,8 @@ run64(struct tbuf *b, const struct xlat_addrs4 *a, const struct xlat_config *cfg
 	rc = xlat_6to4(&b->p, &info, a, cfg, 1500, 1500);
 	for (size_t i = 0; i < sizeof(b->mem); i++)
 		if (i < lo || i >= hi)
-			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written", i);
+			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written",
+				     i);
 	if (rc != STAT_OK) {
 		cr_assert(memcmp(before, b->mem, sizeof(before)) == 0, "refused packet modified");
 		assert_pkt_eq(&b->p, &p0);
@@ -66,8 +66,7 @@ run64(struct tbuf *b, const struct xlat_addrs4 *a, const struct xlat_config *cfg
 	return rc;
 }
 
-static struct xlat_config
-cfg_default(void)
+static struct xlat_config cfg_default(void)
 {
 	struct xlat_config c;
 
@@ -77,8 +76,7 @@ cfg_default(void)
 
 /* The flow used throughout: 2001:db8::1#1234 -> 64:ff9b::192.0.2.10#80
  * becomes 198.51.100.1#6000 -> 192.0.2.10#80. */
-static struct xlat_addrs4
-addrs(void)
+static struct xlat_addrs4 addrs(void)
 {
 	struct xlat_addrs4 a;
 
@@ -92,16 +90,14 @@ addrs(void)
 	return a;
 }
 
-static void
-fill(uint8_t *b, size_t n, uint8_t seed)
+static void fill(uint8_t *b, size_t n, uint8_t seed)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(seed + i * 7);
 }
 
 /* IPv6 TCP/UDP/ICMPv6 packet of the flow, transport checksum set. */
-static size_t
-in6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
+static size_t in6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 {
 	size_t n = pg_ipv6(b, "2001:db8::1", "64:ff9b::c000:20a", proto, hop_limit, 0);
 
@@ -120,8 +116,8 @@ in6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 }
 
 /* What in6() should become. */
-static size_t
-out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16_t id, uint16_t frag)
+static size_t out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16_t id,
+		   uint16_t frag)
 {
 	size_t n = 20;
 
@@ -133,8 +129,8 @@ out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16_t id, uint16_
 		n += pg_icmp(b + n, 8, 0, 6000u << 16 | 7);
 	fill(b + n, plen, 3);
 	n += plen;
-	pg_ipv4(b, "198.51.100.1", "192.0.2.10", proto == IPPROTO_ICMPV6 ? 1 : proto, ttl, id,
-		frag, (uint16_t)n);
+	pg_ipv4(b, "198.51.100.1", "192.0.2.10", proto == IPPROTO_ICMPV6 ? 1 : proto, ttl, id, frag,
+		(uint16_t)n);
 	pg_fix_l4_csum4(b, n);
 	return n;
 }
@@ -142,8 +138,7 @@ out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16_t id, uint16_
 /* Insert `elen` bytes of extension headers after the fixed header of the
  * IPv6 packet `p` (checksums don't cover them); `first` is the type of the
  * first one. Returns the new length. */
-static size_t
-insert_ext(uint8_t *p, size_t len, const uint8_t *ext, size_t elen, uint8_t first)
+static size_t insert_ext(uint8_t *p, size_t len, const uint8_t *ext, size_t elen, uint8_t first)
 {
 	memmove(p + 40 + elen, p + 40, len - 40);
 	memcpy(p + 40, ext, elen);
@@ -156,8 +151,8 @@ insert_ext(uint8_t *p, size_t len, const uint8_t *ext, size_t elen, uint8_t firs
 
 /* Fragment [off, off + n) of the transport data of the whole IPv6 packet
  * `whole`, with a Fragment header. */
-static size_t
-frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint32_t id)
+static size_t frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
+		    uint32_t id)
 {
 	memcpy(out, whole, 40);
 	out[6] = 44;
@@ -169,8 +164,8 @@ frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint3
 }
 
 /* The IPv4 fragment [off, off + n) of the whole IPv4 packet `whole`. */
-static size_t
-frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint16_t id)
+static size_t frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
+		    uint16_t id)
 {
 	uint16_t frag = (uint16_t)((more ? 0x2000 : 0) | off / 8);
 
@@ -186,8 +181,7 @@ frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint1
 	return 20 + n;
 }
 
-static void
-assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
+static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
 {
 	pg_assert_bytes(b->p.data, b->p.len, want, want_len);
 }

@@ -31,8 +31,8 @@ struct tbuf {
 	struct pkt p;
 };
 
-static void
-load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom, uint32_t tailroom)
+static void load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom,
+		 uint32_t tailroom)
 {
 	cr_assert(headroom <= HEAD && len + tailroom <= ROOM);
 	memset(b->mem, CANARY, sizeof(b->mem));
@@ -42,15 +42,16 @@ load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom, uint32_t
 
 /* After a translation: nothing outside [lo, hi) of mem changed, and a
  * refusal changed nothing at all. */
-static void
-check_contract(const struct tbuf *b, const uint8_t *before, const struct pkt *p0, enum stat_id rc)
+static void check_contract(const struct tbuf *b, const uint8_t *before, const struct pkt *p0,
+			   enum stat_id rc)
 {
 	size_t lo = (size_t)(p0->data - b->mem) - p0->headroom;
 	size_t hi = (size_t)(p0->data - b->mem) + p0->len + p0->tailroom;
 
 	for (size_t i = 0; i < sizeof(b->mem); i++)
 		if (i < lo || i >= hi)
-			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written", i);
+			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written",
+				     i);
 	if (rc != STAT_OK) {
 		cr_assert(memcmp(before, b->mem, sizeof(b->mem)) == 0, "refused packet modified");
 		cr_assert(b->p.data == p0->data && b->p.len == p0->len &&
@@ -62,8 +63,7 @@ check_contract(const struct tbuf *b, const uint8_t *before, const struct pkt *p0
 	cr_assert(b->p.data + b->p.len + b->p.tailroom == b->mem + hi, "buffer end moved");
 }
 
-static struct xlat_config
-cfg_default(void)
+static struct xlat_config cfg_default(void)
 {
 	struct xlat_config c;
 
@@ -71,22 +71,19 @@ cfg_default(void)
 	return c;
 }
 
-static void
-set4(struct taddr4 *t, const char *addr, uint16_t port)
+static void set4(struct taddr4 *t, const char *addr, uint16_t port)
 {
 	cr_assert_eq(inet_pton(AF_INET, addr, &t->addr), 1);
 	t->port = port;
 }
 
-static void
-set6(struct taddr6 *t, const char *addr, uint16_t port)
+static void set6(struct taddr6 *t, const char *addr, uint16_t port)
 {
 	cr_assert_eq(inet_pton(AF_INET6, addr, &t->addr), 1);
 	t->port = port;
 }
 
-static struct xlat_addrs4
-addrs4(void)
+static struct xlat_addrs4 addrs4(void)
 {
 	struct xlat_addrs4 a;
 
@@ -100,8 +97,7 @@ addrs4(void)
 	return a;
 }
 
-static struct xlat_addrs6
-addrs6(void)
+static struct xlat_addrs6 addrs6(void)
 {
 	struct xlat_addrs6 a;
 
@@ -114,9 +110,8 @@ addrs6(void)
 	return a;
 }
 
-static enum stat_id
-run64(struct tbuf *b, const struct xlat_addrs4 *a, const struct xlat_config *cfg, uint32_t mtu4,
-      uint32_t mtu6_in)
+static enum stat_id run64(struct tbuf *b, const struct xlat_addrs4 *a,
+			  const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in)
 {
 	static uint8_t before[sizeof(b->mem)];
 	struct pkt p0 = b->p;
@@ -130,9 +125,8 @@ run64(struct tbuf *b, const struct xlat_addrs4 *a, const struct xlat_config *cfg
 	return rc;
 }
 
-static enum stat_id
-run46(struct tbuf *b, const struct xlat_addrs6 *a, const struct xlat_config *cfg, uint32_t mtu6,
-      uint32_t mtu4_in)
+static enum stat_id run46(struct tbuf *b, const struct xlat_addrs6 *a,
+			  const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in)
 {
 	static uint8_t before[sizeof(b->mem)];
 	struct pkt p0 = b->p;
@@ -146,16 +140,15 @@ run46(struct tbuf *b, const struct xlat_addrs6 *a, const struct xlat_config *cfg
 	return rc;
 }
 
-static void
-fill(uint8_t *b, size_t n)
+static void fill(uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(0x11 + i * 3);
 }
 
 /* Transport header; ICMP: echo of `icmp_type`, identifier sport. */
-static size_t
-l4hdr(uint8_t *b, uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type, uint16_t plen)
+static size_t l4hdr(uint8_t *b, uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type,
+		    uint16_t plen)
 {
 	if (proto == IPPROTO_UDP)
 		return pg_udp(b, sport, dport, plen);
@@ -164,16 +157,14 @@ l4hdr(uint8_t *b, uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_ty
 	return pg_icmp(b, icmp_type, 0, (uint32_t)sport << 16 | 9);
 }
 
-static void
-set_len6(uint8_t *b, size_t n)
+static void set_len6(uint8_t *b, size_t n)
 {
 	b[4] = (uint8_t)((n - 40) >> 8);
 	b[5] = (uint8_t)(n - 40);
 }
 
 /* The packet quoted by a 6->4 error (whole): IPv6 server -> client. */
-static size_t
-q6(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t q6(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	size_t n = pg_ipv6(b, "64:ff9b::c000:20a", "2001:db8::1", proto, QTTL, 0);
 
@@ -186,8 +177,7 @@ q6(uint8_t *b, uint8_t proto, uint16_t plen)
 }
 
 /* Its IPv4 form: ID 0 (lost), DF over 1260 bytes, TTL not decremented. */
-static size_t
-q6as4(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t q6as4(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	uint8_t p4 = proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : proto;
 	size_t n = 20 + l4hdr(b + 20, p4, p4 == IPPROTO_ICMP ? 6000 : 80, 6000, 0, plen);
@@ -200,8 +190,7 @@ q6as4(uint8_t *b, uint8_t proto, uint16_t plen)
 }
 
 /* The packet quoted by a 4->6 error (whole): IPv4 client side -> server. */
-static size_t
-q4(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t q4(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	size_t n = 20 + l4hdr(b + 20, proto, 6000, 80, 8, plen);
 
@@ -212,8 +201,7 @@ q4(uint8_t *b, uint8_t proto, uint16_t plen)
 	return n;
 }
 
-static size_t
-q4as6(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t q4as6(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	uint8_t p6 = proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : proto;
 	size_t n = pg_ipv6(b, "2001:db8::1", "64:ff9b::c000:20a", p6, QTTL, 0);
@@ -227,8 +215,8 @@ q4as6(uint8_t *b, uint8_t proto, uint16_t plen)
 }
 
 /* ICMPv6 error from 2001:db8::fe to the server's IPv6 address. */
-static size_t
-err6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
+static size_t err6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
+		   size_t qlen)
 {
 	pg_ipv6(b, "2001:db8::fe", "64:ff9b::c000:20a", IPPROTO_ICMPV6, 64, (uint16_t)(8 + qlen));
 	pg_icmp(b + 40, type, code, rest);
@@ -238,10 +226,11 @@ err6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, si
 }
 
 /* The ICMPv4 error expected from err6(). */
-static size_t
-want4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
+static size_t want4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
+		    size_t qlen)
 {
-	pg_ipv4(b, "198.51.100.1", "192.0.2.10", IPPROTO_ICMP, 63, 0x1234, 0, (uint16_t)(28 + qlen));
+	pg_ipv4(b, "198.51.100.1", "192.0.2.10", IPPROTO_ICMP, 63, 0x1234, 0,
+		(uint16_t)(28 + qlen));
 	pg_icmp(b + 20, type, code, rest);
 	memcpy(b + 28, q, qlen);
 	pg_fix_l4_csum4(b, 28 + qlen);
@@ -249,10 +238,11 @@ want4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, s
 }
 
 /* ICMPv4 error from router 203.0.113.1 to the client's pool4 address. */
-static size_t
-err4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
+static size_t err4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
+		   size_t qlen)
 {
-	pg_ipv4(b, "203.0.113.1", "198.51.100.1", IPPROTO_ICMP, 64, 0x9999, 0, (uint16_t)(28 + qlen));
+	pg_ipv4(b, "203.0.113.1", "198.51.100.1", IPPROTO_ICMP, 64, 0x9999, 0,
+		(uint16_t)(28 + qlen));
 	pg_icmp(b + 20, type, code, rest);
 	memcpy(b + 28, q, qlen);
 	pg_fix_l4_csum4(b, 28 + qlen);
@@ -260,8 +250,8 @@ err4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, si
 }
 
 /* The ICMPv6 error expected from err4(). */
-static size_t
-want6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
+static size_t want6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
+		    size_t qlen)
 {
 	pg_ipv6(b, "64:ff9b::cb00:7101", "2001:db8::1", IPPROTO_ICMPV6, 63, (uint16_t)(8 + qlen));
 	pg_icmp(b + 40, type, code, rest);
@@ -270,8 +260,7 @@ want6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, s
 	return 48 + qlen;
 }
 
-static void
-assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
+static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
 {
 	pg_assert_bytes(b->p.data, b->p.len, want, want_len);
 }
@@ -369,13 +358,13 @@ Test(translate_icmp, sec5_2_icmpv6_untranslatable_errors_dropped)
 Test(translate_icmp, sec4_2_icmpv4_error_table)
 {
 	static const struct row rows[] = {
-		{3, 0, 0, 1, 0, 0},     {3, 1, 0, 1, 0, 0},  {3, 2, 0, 4, 1, 6},
-		{3, 3, 0, 1, 4, 0},     {3, 4, 1400, 2, 0, 1420},
-		{3, 5, 0, 1, 0, 0},     {3, 6, 0, 1, 0, 0},  {3, 7, 0, 1, 0, 0},
-		{3, 8, 0, 1, 0, 0},     {3, 9, 0, 1, 1, 0},  {3, 10, 0, 1, 1, 0},
-		{3, 11, 0, 1, 0, 0},    {3, 12, 0, 1, 0, 0}, {3, 13, 0, 1, 1, 0},
-		{3, 15, 0, 1, 1, 0},    {11, 0, 0, 3, 0, 0}, {11, 1, 0, 3, 1, 0},
-		{12, 0, 8u << 24, 4, 0, 7}, {12, 2, 9u << 24, 4, 0, 6},
+		{3, 0, 0, 1, 0, 0},         {3, 1, 0, 1, 0, 0},       {3, 2, 0, 4, 1, 6},
+		{3, 3, 0, 1, 4, 0},         {3, 4, 1400, 2, 0, 1420}, {3, 5, 0, 1, 0, 0},
+		{3, 6, 0, 1, 0, 0},         {3, 7, 0, 1, 0, 0},       {3, 8, 0, 1, 0, 0},
+		{3, 9, 0, 1, 1, 0},         {3, 10, 0, 1, 1, 0},      {3, 11, 0, 1, 0, 0},
+		{3, 12, 0, 1, 0, 0},        {3, 13, 0, 1, 1, 0},      {3, 15, 0, 1, 1, 0},
+		{11, 0, 0, 3, 0, 0},        {11, 1, 0, 3, 1, 0},      {12, 0, 8u << 24, 4, 0, 7},
+		{12, 2, 9u << 24, 4, 0, 6},
 	};
 	struct xlat_config c = cfg_default();
 	struct xlat_addrs6 a = addrs6();
@@ -417,8 +406,7 @@ Test(translate_icmp, sec4_2_icmpv4_untranslatable_errors_dropped)
 }
 
 /* Translate a PTB carrying `ptb` and return the Fragmentation Needed MTU. */
-static uint16_t
-ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in)
+static uint16_t ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in)
 {
 	struct xlat_config c = cfg_default();
 	struct xlat_addrs4 a = addrs4();
@@ -489,8 +477,7 @@ Test(translate_icmp, sec5_2_ptb_quoting_fragment_subtracts_28)
 
 /* Translate a Fragmentation Needed of MTU `fn` quoting a packet whose
  * Total Length is `total`; return the Packet Too Big MTU. */
-static uint32_t
-fn_to_ptb(uint16_t fn, uint16_t total, uint32_t mtu6, uint32_t mtu4_in)
+static uint32_t fn_to_ptb(uint16_t fn, uint16_t total, uint32_t mtu6, uint32_t mtu4_in)
 {
 	struct xlat_config c = cfg_default();
 	struct xlat_addrs6 a = addrs6();
@@ -758,6 +745,28 @@ Test(translate_icmp, sec4_3_inner_tcp_cut_before_checksum)
 	wn = want6(want, 1, 4, 0, q6b, 48);
 	load(&b, pkt, n, 28, 64);
 	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	assert_out(&b, want, wn);
+}
+
+/* A TCP quote that stops one byte short of the checksum's end: only the
+ * ports change, and nothing is written past the end of the packet (the
+ * harness checks the bytes around a buffer without tailroom). */
+Test(translate_icmp, sec5_3_inner_tcp_cut_inside_checksum)
+{
+	struct xlat_config c = cfg_default();
+	struct xlat_addrs4 a = addrs4();
+	static struct tbuf b;
+	uint8_t q[128], q4[128], pkt[256], want[256];
+	size_t n;
+	size_t wn;
+
+	q6(q, IPPROTO_TCP, 30);
+	q6as4(q4, IPPROTO_TCP, 30);
+	memcpy(q4 + 20 + 16, q + 40 + 16, 1); /* old checksum byte, untouched */
+	n = err6(pkt, 1, 4, 0, q, 40 + 17);
+	wn = want4(want, 3, 3, 0, q4, 20 + 17);
+	load(&b, pkt, n, 0, 0);
+	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 

@@ -1,0 +1,117 @@
+/*
+ * The stateful NAT64 engine of one instance (one worker): the RFC 6146 §3
+ * pipeline over pool4, the BIB and session tables and the RFC 7915
+ * translator. This is the whole interface the daemon and the control
+ * socket use; nothing here makes a system call or reads a clock.
+ *
+ * Files: nat64.c (life cycle, control plane), pipeline.c (sequences the
+ * steps), one file per step: incoming_tuple.c (§3.4), filtering.c (§3.5),
+ * outgoing_tuple.c (§3.6), translation is translate_*.c (§3.7),
+ * hairpin.c (§3.8); icmp_error.c builds the ICMP errors the translator
+ * originates; syn_queue.c keeps IPv4 SYNs for simultaneous open.
+ *
+ * Threading: a struct nat64 is used by one thread at a time.
+ */
+#ifndef NAT64_CORE_NAT64_H
+#define NAT64_CORE_NAT64_H
+
+#include "bib.h"
+#include "globals.h"
+#include "pool4.h"
+#include "session.h"
+#include "siphash.h"
+#include "stats.h"
+#include "types.h"
+
+struct nat64;
+
+/* What the host tells the engine (not operator settings). */
+struct nat64_params {
+	/* Source addresses of the ICMP errors the translator originates
+	 * (Time Exceeded, Destination Unreachable, Packet Too Big ...). */
+	struct in_addr own4;
+	struct in6_addr own6;
+	/* MTUs of the two sides, for Packet Too Big / Fragmentation Needed
+	 * (RFC 7915 §4.2, §5.2) and the DF decision. */
+	uint32_t mtu4;
+	uint32_t mtu6;
+	/* Secret of the RFC 6056 hash and of every hash table: the daemon
+	 * draws it with getrandom(); tests pass a fixed one. */
+	struct siphash_key key;
+};
+
+/* Creates an engine with settings `g` (copied; pool6 must be set).
+ * Returns 0 or a negative errno (-EINVAL names nothing: use the error
+ * text written to err). */
+int nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_params *p,
+		 char *err, size_t errlen);
+void nat64_destroy(struct nat64 *n);
+
+/* ---- Data path ---- */
+
+/* Buffer size callers give for replies (an ICMP error the engine builds):
+ * the largest ICMPv6 error (1280 bytes) plus headroom. */
+enum { NAT64_REPLY_MAX = 1280 + PKT_HEADROOM };
+
+struct nat64_result {
+	/* Write p (translated in place; may be IPv6 again after hairpinning)
+	 * to the TUN device. */
+	bool send;
+	/* Non-zero: an ICMP error was built in the caller's reply buffer,
+	 * starting at reply + reply_off, to write to the TUN device too. */
+	uint32_t reply_len;
+	uint32_t reply_off;
+	/* STAT_OK when sent; otherwise the counted reason of the drop. */
+	enum stat_id reason;
+};
+
+/*
+ * Runs one packet from the TUN device (IPv4 or IPv6, told by its version
+ * nibble) through the pipeline at time `now` (ms, monotonic). `p` must have
+ * PKT_HEADROOM of headroom and at least 40 bytes of tailroom. `reply` has
+ * room for NAT64_REPLY_MAX bytes.
+ */
+void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
+		 struct nat64_result *res);
+
+/* Packets the engine sends on its own (TCP probes, ICMP errors for
+ * expired stored SYNs). The callee writes them out and returns. */
+typedef void (*nat64_emit_fn)(void *ctx, const uint8_t *pkt, uint32_t len);
+
+/* Periodic work (every second or two): expiry, stored SYNs. */
+void nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx);
+
+/* ---- Control plane: every change is all-or-nothing ---- */
+
+const struct globals *nat64_globals(const struct nat64 *n);
+/* Replaces the settings (pool6 can't change). 0, or -1 with a reason. */
+int nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t errlen);
+
+/* pool4 add/remove/flush. Without `quick`, remove and flush also delete
+ * the BIB entries (and sessions) that use the removed taddrs, as Jool.
+ * Return 0 or a negative errno (pool4_strerror() explains it). */
+int nat64_pool4_add(struct nat64 *n, const struct pool4_entry *e,
+		    const struct pool4_iterations *iter);
+int nat64_pool4_remove(struct nat64 *n, const struct pool4_entry *e, bool quick, uint64_t now);
+void nat64_pool4_flush(struct nat64 *n, bool quick, uint64_t now);
+/* The node's own IPv4 addresses, for the empty-pool4 fallback. */
+int nat64_pool4_set_fallback(struct nat64 *n, const struct in_addr *addrs, size_t count);
+const struct pool4 *nat64_pool4(const struct nat64 *n);
+
+/* Static BIB entries: the IPv4 taddr must be in pool4 (-EADDRNOTAVAIL
+ * otherwise); other errors as bib_add_static(). */
+int nat64_bib_add(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6,
+		  const struct taddr4 *a4, uint64_t now);
+/* Either taddr may be NULL (not both). */
+int nat64_bib_remove(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6,
+		     const struct taddr4 *a4, uint64_t now);
+/* The tables, for display (bib_foreach, session_foreach ...). */
+const struct bib *nat64_bib(const struct nat64 *n);
+
+const struct stats *nat64_stats(const struct nat64 *n);
+
+/* Log hook for BIB/session events (logging-bib / logging-session). */
+void nat64_set_log_hook(struct nat64 *n, void (*log)(void *ctx, const struct bib_event *ev),
+			void *ctx);
+
+#endif
