@@ -46,6 +46,11 @@ struct bib_usage {
 	uint8_t bu_proto;
 };
 
+/* The memory budget (bib.h) counts on these sizes. */
+_Static_assert(sizeof(struct bib_entry) == 40, "BIB entry size");
+_Static_assert(sizeof(struct bib_remote) == 16, "remote record size");
+_Static_assert(sizeof(struct bib_host) == 48, "host record size");
+
 static const uint32_t timeout_min[SESSION_TIMER_COUNT] = {
 	[SESSION_TIMER_UDP] = BIB_TIMEOUT_UDP_MIN,
 	[SESSION_TIMER_ICMP] = BIB_TIMEOUT_ICMP_MIN,
@@ -79,8 +84,8 @@ static uint64_t key4(const struct bib *db, uint8_t proto, struct in_addr addr, u
 	return siphash(&db->cfg.key, k, sizeof(k));
 }
 
-static uint64_t key_remote(const struct bib *db, uint8_t proto, struct in_addr mask,
-			   uint16_t mport, struct in_addr addr)
+static uint64_t key_remote(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
+			   struct in_addr addr)
 {
 	uint8_t k[11];
 
@@ -302,8 +307,7 @@ static void host_put(struct bib *db, uint32_t idx, uint64_t hv)
 {
 	const struct bib_host *h = host_at(db, idx);
 
-	if (h->bh_sessions || h->bh_paired[L4_TCP] || h->bh_paired[L4_UDP] ||
-	    h->bh_paired[L4_ICMP])
+	if (h->bh_sessions || h->bh_paired[L4_TCP] || h->bh_paired[L4_UDP] || h->bh_paired[L4_ICMP])
 		return;
 	hashtab_remove(&db->hosts_by_addr, idx, hv);
 	hashtab_pool_free(&db->hosts, idx);
@@ -421,7 +425,8 @@ static struct bib_remote *remote_at(const struct bib *db, uint32_t idx)
 static uint32_t remote_lookup(const struct bib *db, uint32_t entry, struct in_addr addr,
 			      uint64_t hv)
 {
-	for (uint32_t i = hashtab_first(&db->remotes_by_key, hv); i; i = remote_at(db, i)->br_next) {
+	for (uint32_t i = hashtab_first(&db->remotes_by_key, hv); i;
+	     i = remote_at(db, i)->br_next) {
 		const struct bib_remote *r = remote_at(db, i);
 
 		if (r->br_entry == entry && r->br_addr.s_addr == addr.s_addr)
@@ -495,8 +500,7 @@ void bib_session_removed(struct bib *db, uint32_t idx, const struct session *s)
 		remote_del(db, idx, first->se_raddr4); /* alone now */
 }
 
-bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e,
-			      struct in_addr addr)
+bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e, struct in_addr addr)
 {
 	const struct session *first;
 	uint64_t hv;
@@ -508,7 +512,8 @@ bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e,
 		return first->se_raddr4.s_addr == addr.s_addr;
 	hv = entry_key_remote(db, e, addr);
 	/* The entry does not store its own index (memory): compare places. */
-	for (uint32_t i = hashtab_first(&db->remotes_by_key, hv); i; i = remote_at(db, i)->br_next) {
+	for (uint32_t i = hashtab_first(&db->remotes_by_key, hv); i;
+	     i = remote_at(db, i)->br_next) {
 		const struct bib_remote *r = remote_at(db, i);
 
 		if (r->br_addr.s_addr == addr.s_addr && bib_entry_at(db, r->br_entry) == e)
@@ -591,8 +596,7 @@ int bib_check_mapping(const struct bib *db, enum l4proto proto, const struct tad
 	return lookup4(db, (uint8_t)proto, a4, k->h4) ? -EADDRINUSE : 0;
 }
 
-int bib_check_limits(const struct bib *db, const struct in6_addr *addr6,
-		     const struct bib_keys *k)
+int bib_check_limits(const struct bib *db, const struct in6_addr *addr6, const struct bib_keys *k)
 {
 	uint32_t h;
 
@@ -794,8 +798,8 @@ static int remove_range_by_scan(struct bib *db, const struct range4 *r, uint64_t
 	return removed;
 }
 
-int bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first,
-		      struct in_addr last, uint16_t min_port, uint16_t max_port, uint64_t now)
+int bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first, struct in_addr last,
+		      uint16_t min_port, uint16_t max_port, uint64_t now)
 {
 	struct range4 r = {
 		.proto = (uint8_t)proto,

@@ -26,7 +26,8 @@
  *   session      by (proto, src6 taddr, dst4 taddr)    6->4, one lookup;
  *                by (proto, src4 taddr, dst4 taddr)    4->6, one lookup;
  *   remote       (BIB entry, remote IPv4 address) -> sessions: the O(1)
- *                address-dependent filtering query;
+ *                address-dependent filtering query (entries with two
+ *                sessions or more; one session answers for itself);
  *   host         IPv6 address -> sessions (RFC 6888 REQ-4 limit) and the
  *                IPv4 address its entries use (paired pooling);
  *   usage        (proto, IPv4 address) -> BIB entries on it.
@@ -36,7 +37,8 @@
  * has several sessions: bench/bench_tables.c prints the measured figure.
  *
  * Time is the caller's millisecond clock, passed to every call that can
- * create, refresh, log or remove (it must not go backwards). Not
+ * create, refresh, log or remove (it must not go backwards). A struct bib
+ * must stay where bib_init() put it (its tables point back to it). Not
  * thread-safe: one struct bib per worker, or the caller serialises.
  */
 #ifndef NAT64_CORE_BIB_H
@@ -68,8 +70,8 @@ enum {
 	/* RFC 6146 §3.5.2.2 asks 2 h 4 min (RFC 5382); Jool accepts 2 h. */
 	BIB_TIMEOUT_TCP_EST_MIN = 2 * 60 * 60 * 1000,
 	BIB_TIMEOUT_TCP_TRANS = 4 * 60 * 1000,
-	BIB_TIMEOUT_TCP_TRANS_MIN = 4 * 60 * 1000, /* RFC 6146 §3.5.2.2: 4 min */
-	BIB_TIMEOUT_TCP_SYN4 = 6 * 1000,           /* RFC 6146 §3.5.2.2: 6 s, fixed */
+	BIB_TIMEOUT_TCP_TRANS_MIN = 4 * 60 * 1000,  /* RFC 6146 §3.5.2.2: 4 min */
+	BIB_TIMEOUT_TCP_SYN4 = 6 * 1000,            /* RFC 6146 §3.5.2.2: 6 s, fixed */
 	BIB_DEFAULT_MAX_SESSIONS = 2 * 1024 * 1024, /* as globals.c */
 	BIB_DEFAULT_MAX_SESSIONS_PER_HOST = 16384,
 };
@@ -206,8 +208,8 @@ int bib_remove4(struct bib *db, enum l4proto proto, const struct taddr4 *a4, uin
  * [min_port, max_port], with their sessions. Returns how many entries
  * went, or -EINVAL (bad protocol, first > last or min_port > max_port).
  */
-int bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first,
-		      struct in_addr last, uint16_t min_port, uint16_t max_port, uint64_t now);
+int bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first, struct in_addr last,
+		      uint16_t min_port, uint16_t max_port, uint64_t now);
 /* `pool4 flush` without --quick: every entry of every protocol. */
 void bib_flush(struct bib *db, uint64_t now);
 
@@ -223,8 +225,7 @@ bool bib_host_addr4(const struct bib *db, enum l4proto proto, const struct in6_a
 uint32_t bib_host_sessions(const struct bib *db, const struct in6_addr *addr6);
 /* Address-dependent filtering (RFC 4787 §5, Jool's ADF): true when `e`
  * has a session toward IPv4 address `addr`, whatever the port. O(1). */
-bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e,
-			      struct in_addr addr);
+bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e, struct in_addr addr);
 
 /*
  * Visits the entries of `proto` in storage order, starting at *cursor (0
@@ -296,8 +297,7 @@ void bib_keys_get(const struct bib *db, enum l4proto proto, const struct taddr6 
 int bib_check_mapping(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
 		      const struct taddr4 *a4, const struct bib_keys *k, uint32_t *idx);
 /* RFC 6888 REQ-4: -ENOSPC (total) or -EDQUOT (this host) for one more. */
-int bib_check_limits(const struct bib *db, const struct in6_addr *addr6,
-		     const struct bib_keys *k);
+int bib_check_limits(const struct bib *db, const struct in6_addr *addr6, const struct bib_keys *k);
 /* Makes sure the next bib_add_dynamic() and bib_session_added() can't
  * fail for lack of memory. -ENOMEM. */
 int bib_reserve(struct bib *db);

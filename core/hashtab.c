@@ -183,8 +183,8 @@ static uint32_t round_buckets(uint32_t n)
 	return b;
 }
 
-int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off, hashtab_hash_fn hash,
-		 const void *ctx, uint32_t min_buckets)
+int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off,
+		 hashtab_hash_fn hash, const void *ctx, uint32_t min_buckets)
 {
 	uint32_t n = round_buckets(min_buckets);
 

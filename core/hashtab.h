@@ -110,8 +110,8 @@ struct hashtab {
 
 /* min_buckets is rounded up to a power of two >= HASHTAB_MIN_BUCKETS.
  * -ENOMEM when the bucket array can't be allocated. */
-int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off, hashtab_hash_fn hash,
-		 const void *ctx, uint32_t min_buckets);
+int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off,
+		 hashtab_hash_fn hash, const void *ctx, uint32_t min_buckets);
 void hashtab_fini(struct hashtab *h);
 
 /* Adds element `idx` whose key hashes to `hash`. Never fails. */

@@ -38,6 +38,19 @@ struct nat64_params {
 	/* Secret of the RFC 6056 hash and of every hash table: the daemon
 	 * draws it with getrandom(); tests pass a fixed one. */
 	struct siphash_key key;
+	/*
+	 * On a TUN device the kernel decrements TTL / hop limit once when it
+	 * routes a packet into the device and once when it forwards the
+	 * translated packet out, and sends the Time Exceeded itself when a
+	 * hop limit runs out on the way in. With this set, the engine adds the
+	 * one unit back so a packet loses exactly one unit across the host, as
+	 * through any router. Without it (a deployment where the engine is the
+	 * only forwarder), the engine decrements and answers Time Exceeded.
+	 */
+	bool tun_hop_compensation;
+	/* ICMP errors the engine originates: a token bucket of this many per
+	 * second (burst the same); 0 disables them. */
+	uint32_t icmp_errors_per_sec;
 };
 
 /* Creates an engine with settings `g` (copied; pool6 must be set).

@@ -6,6 +6,9 @@
 
 #include <errno.h>
 
+/* The memory budget (bib.h) counts on these sizes. */
+_Static_assert(sizeof(struct session) == 64, "a session is one cache line");
+
 /* A stored v4 SYN (type 2) held for a session: few (bounded by the
  * pipeline's maximum-simultaneous-opens), so kept aside rather than
  * costing 4 bytes in every session. */
@@ -202,11 +205,12 @@ static uint32_t stored_lookup(const struct bib *db, uint32_t session_idx, uint64
 /* Takes the stored packet away from `s`; false when it holds none. */
 static bool stored_detach(struct bib *db, const struct session *s, uint32_t *handle)
 {
-	uint64_t hv = key_stored(db, s->se_idx);
+	uint64_t hv;
 	uint32_t i;
 
 	if (s->se_timer != SESSION_TIMER_TCP_SYN4)
 		return false; /* only SYN4 sessions hold one: skip the lookup */
+	hv = key_stored(db, s->se_idx);
 	i = stored_lookup(db, s->se_idx, hv);
 	if (i == HASHTAB_NIL)
 		return false;
@@ -254,7 +258,8 @@ bool session_stored(const struct bib *db, const struct session *s, uint32_t *han
 	if (i == HASHTAB_NIL)
 		return false;
 	if (handle)
-		*handle = ((const struct session_stored *)hashtab_pool_at(&db->stored, i))->ss_handle;
+		*handle =
+			((const struct session_stored *)hashtab_pool_at(&db->stored, i))->ss_handle;
 	return true;
 }
 
@@ -538,8 +543,8 @@ void session_refresh(struct bib *db, struct session *s, uint64_t now)
 	arm(db, s, (enum session_timer)s->se_timer, now);
 }
 
-enum tcp_fate session_tcp_update(struct bib *db, struct session *s, enum tcp_dir dir,
-				 uint8_t flags, uint64_t now)
+enum tcp_fate session_tcp_update(struct bib *db, struct session *s, enum tcp_dir dir, uint8_t flags,
+				 uint64_t now)
 {
 	const struct tcp_settings settings = {
 		.handle_rst_during_fin_rcv = db->cfg.handle_rst_during_fin_rcv,
@@ -619,7 +624,7 @@ static void report(const struct bib *db, const struct session *s, enum session_a
 
 /* The head of `timer`'s list ran out. */
 static void expire(struct bib *db, struct session *s, enum session_timer timer, uint64_t now,
-		       session_action_fn fn, void *arg)
+		   session_action_fn fn, void *arg)
 {
 	uint32_t handle;
 

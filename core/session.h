@@ -124,8 +124,8 @@ void session_refresh(struct bib *db, struct session *s, uint64_t now);
  * packet (release_stored hook). Returns the fate applied: DROP means drop
  * the packet, anything else means translate it.
  */
-enum tcp_fate session_tcp_update(struct bib *db, struct session *s, enum tcp_dir dir,
-				 uint8_t flags, uint64_t now);
+enum tcp_fate session_tcp_update(struct bib *db, struct session *s, enum tcp_dir dir, uint8_t flags,
+				 uint64_t now);
 
 /*
  * Type-2 simultaneous open (RFC 6146 §3.5.2.2, address-dependent

@@ -23,18 +23,19 @@
  * The result is cut to 576 bytes for ICMPv4 (RFC 1812 §4.3.2.3) and 1280
  * for ICMPv6 (RFC 4443 §2.4 (c)), like Jool.
  *
- * RFC 4884 (ICMP extensions): Destination Unreachable and Time Exceeded
- * may carry a length attribute (ICMPv4: 32-bit words in byte 5; ICMPv6:
- * 64-bit words in byte 4) saying how long the original datagram field is,
- * with an extension structure after it. When the incoming attribute is
- * valid (at least 128 bytes, the minimum of RFC 4884 §4.1, and inside the
+ * RFC 4884 (ICMP extensions): Destination Unreachable, Time Exceeded (and
+ * ICMPv4 Parameter Problem) may carry a length attribute (ICMPv4: 32-bit
+ * words in byte 5; ICMPv6: 64-bit words in byte 4) saying how long the
+ * original datagram field is, with an extension structure after it. When the incoming attribute is
+ * valid (at least 128 bytes, the minimum of RFC 4884 §4, and inside the
  * packet), the translated field is padded to the new unit and at least 128
  * bytes, the extension copied after it unchanged (its checksum covers only
  * itself) and the attribute rewritten. The extension is dropped (attribute
  * 0, the original datagram alone kept) when the new type has no attribute
  * (Packet Too Big, Parameter Problem) or the whole would not fit in
  * 576/1280 bytes (Jool's ICMPEXT_BIG case). An invalid attribute is taken
- * as absent: the rest of the message is all quote (RFC 4884 §5).
+ * as absent: the rest of the message is all quote, as an RFC 792 receiver
+ * would read it (RFC 4884 §5, backwards compatibility).
  */
 #include "translate_icmp.h"
 
@@ -42,9 +43,9 @@
 #include "mtu.h"
 
 enum {
-	RFC4884_MIN_ORIG = 128, /* RFC 4884 §4.1 */
-	ICMP4_LEN_BYTE = 5,     /* RFC 4884 §4.1 */
-	ICMP6_LEN_BYTE = 4,     /* RFC 4884 §4.2 */
+	RFC4884_MIN_ORIG = 128, /* RFC 4884 §4 */
+	ICMP4_LEN_BYTE = 5,     /* RFC 4884 §4, in 32-bit words */
+	ICMP6_LEN_BYTE = 4,     /* RFC 4884 §4, in 64-bit words */
 	ICMP4_LEN_UNIT = 4,
 	ICMP6_LEN_UNIT = 8,
 	/* RFC 7915 §4.2: Protocol Unreachable points at Next Header. */
@@ -295,7 +296,8 @@ static void move_quote(uint8_t *data, const struct err_plan *e)
 	memset(q_dst + e->quote, 0, (size_t)(x_dst - (q_dst + e->quote)));
 }
 
-/* Fill the word after the checksum; `attr` is the RFC 4884 length. */
+/* Fill the word after the checksum: the RFC 4884 length, or `value`
+ * (MTU or pointer) as the new type wants it. */
 static void rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 {
 	memset(e->icmp + 4, 0, 4);
@@ -434,17 +436,21 @@ static void apply64(struct pkt *p, const struct pkt_info *info, const struct err
 	struct xlat_hdr4 h;
 	uint16_t csum;
 
-	h = (struct xlat_hdr4){a->inner_src.addr,     a->inner_dst.addr, total,
-			       xlat64_tos(ip6i, cfg), ip6i[7],           0};
 	/* Inner headers are not decremented; their Identification is lost
 	 * with the IPv4 packet they came from, so 0. */
+	h = (struct xlat_hdr4){.src = a->inner_src.addr,
+			       .dst = a->inner_dst.addr,
+			       .total_len = total,
+			       .tos = xlat64_tos(ip6i, cfg),
+			       .ttl = ip6i[7],
+			       .id = 0};
 	xlat64_ipv4_header(inner, &info->inner, &h);
-	h = (struct xlat_hdr4){a->src.addr,
-			       a->dst.addr,
-			       (uint16_t)(IPV4_HDR_LEN + e->len),
-			       xlat64_tos(data, cfg),
-			       (uint8_t)(data[7] - (a->decrement_ttl ? 1 : 0)),
-			       a->ipv4_id};
+	h = (struct xlat_hdr4){.src = a->src.addr,
+			       .dst = a->dst.addr,
+			       .total_len = (uint16_t)(IPV4_HDR_LEN + e->len),
+			       .tos = xlat64_tos(data, cfg),
+			       .ttl = (uint8_t)(data[7] - (a->decrement_ttl ? 1 : 0)),
+			       .id = a->ipv4_id};
 	xlat64_ipv4_header(outer, &info->outer, &h);
 
 	inner_l4_64(data, info, e, a, total);
@@ -548,7 +554,7 @@ static enum stat_id plan46(const struct pkt *p, const struct pkt_info *info,
 	rc = inner_payload6(p->data + e->inner_off, e->in_hdr, plen);
 	if (rc != STAT_OK)
 		return rc;
-	/* Types 3, 11 and 12 all have the attribute (RFC 4884 §4.1). */
+	/* Types 3, 11 and 12 all have the attribute (RFC 4884 §4). */
 	in_orig = rfc4884_orig(e, icmp[ICMP4_LEN_BYTE] * ICMP4_LEN_UNIT, end);
 	layout(e, end, in_orig, m.rest == REST_LENGTH, ICMP6_LEN_UNIT,
 	       ICMP6_ERROR_MAX - IPV6_HDR_LEN);
@@ -586,12 +592,17 @@ static void apply46(struct pkt *p, const struct pkt_info *info, const struct err
 	uint16_t csum;
 
 	/* Inner headers are not decremented. */
-	h = (struct xlat_hdr6){&a->inner_src.addr, &a->inner_dst.addr, plen,
-			       xlat46_tclass(ip4i, cfg), ip4i[8]};
+	h = (struct xlat_hdr6){.src = &a->inner_src.addr,
+			       .dst = &a->inner_dst.addr,
+			       .payload_len = plen,
+			       .tclass = xlat46_tclass(ip4i, cfg),
+			       .hop_limit = ip4i[8]};
 	xlat46_ipv6_header(inner, &info->inner, &h);
-	h = (struct xlat_hdr6){&a->src.addr, &a->dst.addr, (uint16_t)e->len,
-			       xlat46_tclass(data, cfg),
-			       (uint8_t)(data[8] - (a->decrement_ttl ? 1 : 0))};
+	h = (struct xlat_hdr6){.src = &a->src.addr,
+			       .dst = &a->dst.addr,
+			       .payload_len = (uint16_t)e->len,
+			       .tclass = xlat46_tclass(data, cfg),
+			       .hop_limit = (uint8_t)(data[8] - (a->decrement_ttl ? 1 : 0))};
 	xlat46_ipv6_header(outer, &info->outer, &h);
 
 	inner_l4_46(data, info, e, a, plen);

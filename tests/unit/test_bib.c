@@ -105,7 +105,7 @@ Test(bib, add_static_bad_input_changes_nothing)
 	struct taddr4 y = a4("192.0.2.1", 80);
 
 	cr_assert_eq(bib_add_static(&db, L4_COUNT, &x, &y, 0), -EINVAL);
-	cr_assert_eq(bib_add_static(&db, (enum l4proto)-1, &x, &y, 0), -EINVAL);
+	cr_assert_eq(bib_add_static(&db, (enum l4proto) - 1, &x, &y, 0), -EINVAL);
 	cr_assert_eq(bib_add_static(&db, L4_TCP, NULL, &y, 0), -EINVAL);
 	cr_assert_eq(bib_add_static(&db, L4_TCP, &x, NULL, 0), -EINVAL);
 	for (int p = 0; p < L4_COUNT; p++)
@@ -323,11 +323,10 @@ Test(bib, remove_range4_bad_input_changes_nothing)
 	cr_assert_eq(bib_remove_range4(&db, L4_COUNT, in4("0.0.0.0"), in4("255.255.255.255"), 0,
 				       65535, 0),
 		     -EINVAL);
-	cr_assert_eq(bib_remove_range4(&db, L4_TCP, in4("192.0.2.2"), in4("192.0.2.1"), 0, 65535,
-				       0),
-		     -EINVAL);
-	cr_assert_eq(bib_remove_range4(&db, L4_TCP, in4("192.0.2.1"), in4("192.0.2.1"), 12, 10,
-				       0),
+	cr_assert_eq(
+		bib_remove_range4(&db, L4_TCP, in4("192.0.2.2"), in4("192.0.2.1"), 0, 65535, 0),
+		-EINVAL);
+	cr_assert_eq(bib_remove_range4(&db, L4_TCP, in4("192.0.2.1"), in4("192.0.2.1"), 12, 10, 0),
 		     -EINVAL);
 	cr_assert_eq(bib_count(&db, L4_TCP), 3);
 }
@@ -342,8 +341,7 @@ Test(bib, remove_range4_small_range_includes_static_entries)
 	add_statics(L4_UDP, "192.0.2.2", 10, 20);
 	udp_session("2001:db8::99", 1, "192.0.2.2", 25, "198.51.100.1", 7);
 	udp_session("2001:db8::99", 2, "192.0.2.2", 26, "198.51.100.1", 7);
-	cr_assert_eq(bib_remove_range4(&db, L4_UDP, in4("192.0.2.2"), in4("192.0.2.2"), 12, 25,
-				       0),
+	cr_assert_eq(bib_remove_range4(&db, L4_UDP, in4("192.0.2.2"), in4("192.0.2.2"), 12, 25, 0),
 		     10, "9 static entries and 1 dynamic");
 	cr_assert_eq(bib_count(&db, L4_UDP), 3);
 	cr_assert_eq(session_count(&db, L4_UDP), 1, "the session on port 26 stays");
@@ -362,15 +360,15 @@ Test(bib, remove_range4_large_range_includes_static_entries)
 	add_statics(L4_TCP, "192.0.2.1", 10, 20);
 	add_statics(L4_TCP, "192.0.2.2", 10, 20);
 	add_statics(L4_TCP, "192.0.2.9", 10, 20);
-	cr_assert_eq(bib_remove_range4(&db, L4_TCP, in4("192.0.2.0"), in4("192.0.2.8"), 0, 65535,
-				       0),
-		     22);
+	cr_assert_eq(
+		bib_remove_range4(&db, L4_TCP, in4("192.0.2.0"), in4("192.0.2.8"), 0, 65535, 0),
+		22);
 	cr_assert_eq(bib_count(&db, L4_TCP), 11);
 	cr_assert_eq(bib_usage4(&db, L4_TCP, in4("192.0.2.1")), 0);
 	cr_assert_eq(bib_usage4(&db, L4_TCP, in4("192.0.2.9")), 11);
-	cr_assert_eq(bib_remove_range4(&db, L4_TCP, in4("0.0.0.0"), in4("255.255.255.255"), 15,
-				       15, 0),
-		     1);
+	cr_assert_eq(
+		bib_remove_range4(&db, L4_TCP, in4("0.0.0.0"), in4("255.255.255.255"), 15, 15, 0),
+		1);
 	cr_assert_eq(bib_count(&db, L4_TCP), 10);
 }
 
@@ -538,15 +536,15 @@ Test(bib, event_format_bib_line_and_leap_day)
 	char line[160];
 
 	bib_event_format(&ev, line, sizeof(line));
-	cr_assert_str_eq(line,
-			 "2000-02-29T23:59:59.999Z bib-removed ICMP 2001:db8::1#7 192.0.2.3#9 static");
+	cr_assert_str_eq(
+		line, "2000-02-29T23:59:59.999Z bib-removed ICMP 2001:db8::1#7 192.0.2.3#9 static");
 	ev.time = 0;
 	ev.type = BIB_EVENT_BIB_ADDED;
 	ev.is_static = false;
 	ev.proto = L4_UDP;
 	bib_event_format(&ev, line, sizeof(line));
-	cr_assert_str_eq(line,
-			 "1970-01-01T00:00:00.000Z bib-added UDP 2001:db8::1#7 192.0.2.3#9 dynamic");
+	cr_assert_str_eq(
+		line, "1970-01-01T00:00:00.000Z bib-added UDP 2001:db8::1#7 192.0.2.3#9 dynamic");
 }
 
 Test(bib, event_format_rejects_bad_event_and_truncates)

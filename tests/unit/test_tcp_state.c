@@ -38,9 +38,9 @@ Test(tcp_state, invalid_state_or_direction_drops_and_keeps_state)
 
 Test(tcp_state, names_match_jool)
 {
-	static const char *const want[] = {"CLOSED",     "V6_INIT",    "V4_INIT",
-					   "ESTABLISHED", "V4_FIN_RCV", "V6_FIN_RCV",
-					   "V4_FIN_V6_FIN_RCV", "TRANS"};
+	static const char *const want[] = {
+		"CLOSED",     "V6_INIT",    "V4_INIT",           "ESTABLISHED",
+		"V4_FIN_RCV", "V6_FIN_RCV", "V4_FIN_V6_FIN_RCV", "TRANS"};
 
 	for (int s = 0; s < TCPS_COUNT; s++)
 		cr_assert_str_eq(tcp_state_name((enum tcp_state)s), want[s]);

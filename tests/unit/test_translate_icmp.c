@@ -940,7 +940,7 @@ Test(translate_icmp, sec5_3_override_tos_applies_to_inner_header)
 /* An RFC 4884 extension structure (opaque here: the translator copies it). */
 static const uint8_t ext_obj[12] = {0x20, 0, 0x12, 0x34, 0, 8, 1, 1, 0xde, 0xad, 0xbe, 0xef};
 
-/* RFC 4884 §4.1 -> §4.2: Time Exceeded with a 128-byte original datagram
+/* RFC 4884 §4, ICMPv4 -> ICMPv6: Time Exceeded with a 128-byte original datagram
  * field (length 32 words) and an extension. The translated field is
  * padded to a multiple of 8 (148 -> 152, length 19) and the extension
  * follows it unchanged. */
@@ -967,7 +967,7 @@ Test(translate_icmp, rfc4884_time_exceeded_46_length_rescaled_and_extension_kept
 	assert_out(&b, want, wn);
 }
 
-/* RFC 4884 §4.2 -> §4.1: Destination Unreachable with a 128-byte field
+/* RFC 4884 §4, ICMPv6 -> ICMPv4: Destination Unreachable with a 128-byte field
  * (length 16) and an extension: 108 bytes once IPv4, padded back to the
  * RFC 4884 minimum of 128 (length 32). */
 Test(translate_icmp, rfc4884_dest_unreach_64_length_rescaled_and_extension_kept)

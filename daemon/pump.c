@@ -1,0 +1,187 @@
+/*
+ * Buffer layout: PUMP_BATCH slots allocated once, each
+ *
+ *   [ PKT_HEADROOM | up to 65535 bytes read from the TUN device | tailroom ]
+ *
+ * so 4->6 translation grows the header into the headroom without moving
+ * the payload, and the engine has the tailroom nat64_input() asks for. A
+ * slot holds the largest IP packet, so a read is never cut short whatever
+ * the device MTU (pages of the slot that small packets never reach are
+ * never touched, so they cost address space, not memory). One reply buffer
+ * serves the whole batch: each packet's ICMP error is written before the
+ * next packet runs.
+ */
+#include "pump.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "nat64.h"
+#include "ratelimit.h"
+
+enum {
+	PUMP_MAX_PKT = 65535,
+	PUMP_TAILROOM = 64, /* nat64_input() needs 40 */
+	PUMP_SLOT = (PKT_HEADROOM + PUMP_MAX_PKT + PUMP_TAILROOM + 63) / 64 * 64,
+};
+
+struct pump {
+	int fd;
+	struct nat64 *engine;
+	uint8_t *slots; /* PUMP_BATCH * PUMP_SLOT bytes */
+	struct pkt batch[PUMP_BATCH];
+	uint8_t reply[NAT64_REPLY_MAX];
+	struct pump_stats stats;
+	struct ratelimit rl_read, rl_write, rl_drop;
+};
+
+int
+pump_create(struct pump **out, int fd, struct nat64 *engine)
+{
+	struct pump *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->slots = malloc((size_t)PUMP_BATCH * PUMP_SLOT);
+	if (p->slots == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->fd = fd;
+	p->engine = engine;
+	p->rl_read = (struct ratelimit)RATELIMIT_INIT(5);
+	p->rl_write = (struct ratelimit)RATELIMIT_INIT(5);
+	p->rl_drop = (struct ratelimit)RATELIMIT_INIT(10);
+	*out = p;
+	return 0;
+}
+
+void
+pump_destroy(struct pump *p)
+{
+	if (p == NULL)
+		return;
+	free(p->slots);
+	free(p);
+}
+
+const struct pump_stats *
+pump_stats(const struct pump *p)
+{
+	return &p->stats;
+}
+
+static void
+write_packet(struct pump *p, const uint8_t *data, uint32_t len)
+{
+	uint64_t missed;
+
+	if (write(p->fd, data, len) == (ssize_t)len) {
+		p->stats.tx++;
+		return;
+	}
+	p->stats.tx_errors++;
+	if (ratelimit_allow(&p->rl_write, clock_mono_ms(), &missed))
+		log_warn("tun write of %" PRIu32 " bytes (%" PRIu64 " similar lines suppressed)",
+			 len, missed);
+}
+
+void
+pump_emit(void *ctx, const uint8_t *pkt, uint32_t len)
+{
+	write_packet(ctx, pkt, len);
+}
+
+/* Reads up to PUMP_BATCH packets; returns how many, stops at EAGAIN. */
+static unsigned int
+read_batch(struct pump *p, uint64_t now, int *eagain)
+{
+	unsigned int n = 0;
+	uint64_t missed;
+
+	*eagain = 0;
+	while (n < PUMP_BATCH) {
+		uint8_t *slot = p->slots + (size_t)n * PUMP_SLOT;
+		ssize_t len = read(p->fd, slot + PKT_HEADROOM, PUMP_MAX_PKT);
+
+		if (len <= 0) {
+			if (len < 0 && errno != EAGAIN && errno != EINTR) {
+				p->stats.rx_errors++;
+				if (ratelimit_allow(&p->rl_read, now, &missed))
+					log_warn("tun read (%" PRIu64 " similar lines suppressed)",
+						 missed);
+			}
+			*eagain = 1;
+			break;
+		}
+		p->batch[n] = (struct pkt){
+			.data = slot + PKT_HEADROOM,
+			.len = (uint32_t)len,
+			.headroom = PKT_HEADROOM,
+			.tailroom = PUMP_SLOT - PKT_HEADROOM - (uint32_t)len,
+		};
+		n++;
+	}
+	p->stats.rx += n;
+	return n;
+}
+
+/*
+ * One rate-limited line per packet the engine did not send, naming the
+ * reason: at info level under logging-debug (as Jool), else at debug level
+ * (shown with -v only).
+ */
+static void
+log_drop(struct pump *p, enum stat_id reason, uint64_t now)
+{
+	bool trace = nat64_globals(p->engine)->logging_debug;
+	uint64_t missed;
+
+	if (!trace && !log_verbose())
+		return;
+	if (!ratelimit_allow(&p->rl_drop, now, &missed))
+		return;
+	if (trace)
+		log_info("packet not sent: %s: %s (%" PRIu64 " similar lines suppressed)",
+			 stat_name(reason), stat_explain(reason), missed);
+	else
+		log_debug("packet not sent: %s: %s (%" PRIu64 " similar lines suppressed)",
+			  stat_name(reason), stat_explain(reason), missed);
+}
+
+static void
+run_packet(struct pump *p, struct pkt *pkt, uint64_t now)
+{
+	struct nat64_result res = {0};
+
+	nat64_input(p->engine, pkt, now, p->reply, &res);
+	if (res.reply_len != 0)
+		write_packet(p, p->reply + res.reply_off, res.reply_len);
+	if (res.send) {
+		write_packet(p, pkt->data, pkt->len);
+		return;
+	}
+	p->stats.engine_drops++;
+	log_drop(p, res.reason, now);
+}
+
+void
+pump_on_readable(void *arg, int fd, uint32_t events)
+{
+	struct pump *p = arg;
+	int eagain = 0;
+
+	(void)fd;
+	(void)events;
+	for (unsigned int round = 0; round < PUMP_BUDGET && !eagain; round++) {
+		uint64_t now = clock_mono_ms();
+		unsigned int n = read_batch(p, now, &eagain);
+
+		for (unsigned int i = 0; i < n; i++)
+			run_packet(p, &p->batch[i], now);
+	}
+}

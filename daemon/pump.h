@@ -1,0 +1,47 @@
+/*
+ * The packet pump of one TUN queue: read packets into preallocated
+ * buffers, run each through the engine (nat64_input), write what comes
+ * out. It owns no fd and no engine, only buffers; the event loop calls
+ * pump_on_readable() when the TUN fd is readable. One pump per queue and
+ * per thread: a later version runs one per TUN queue (IFF_MULTI_QUEUE),
+ * each with its own engine, without changing this interface.
+ *
+ * Data path rules (DESIGN.md): no allocation and no system call besides
+ * the read and write of each packet; per-packet log lines are rate limited.
+ */
+#ifndef NAT64_DAEMON_PUMP_H
+#define NAT64_DAEMON_PUMP_H
+
+#include <stdint.h>
+
+struct nat64;
+struct pump;
+
+/* Packets read before they are translated and written: one batch. */
+enum { PUMP_BATCH = 32 };
+/* Batches handled per wake-up before the loop gets a turn (timer, signals,
+ * control socket); epoll is level-triggered, so the rest comes next round. */
+enum { PUMP_BUDGET = 8 };
+
+/* What the pump itself saw (the engine counts its own drops). */
+struct pump_stats {
+	uint64_t rx;          /* packets read */
+	uint64_t tx;          /* packets written (translated, replies, emitted) */
+	uint64_t rx_errors;   /* read(2) failures other than EAGAIN */
+	uint64_t tx_errors;   /* write(2) failures: packet lost */
+	uint64_t engine_drops; /* packets the engine did not send */
+};
+
+/* Buffers for `fd`, fed to `engine`; 0 or -ENOMEM. */
+int pump_create(struct pump **out, int fd, struct nat64 *engine);
+void pump_destroy(struct pump *p);
+
+/* Loop callback (loop_fd_cb) for the TUN fd; `arg` is the pump. */
+void pump_on_readable(void *arg, int fd, uint32_t events);
+
+/* nat64_emit_fn: writes a packet the engine made on its own (nat64_tick). */
+void pump_emit(void *ctx, const uint8_t *pkt, uint32_t len);
+
+const struct pump_stats *pump_stats(const struct pump *p);
+
+#endif
