@@ -22,7 +22,8 @@
 
 /* Fold a 64-bit end-around-carry accumulator to 16 bits; zero stays zero
  * and non-zero stays non-zero. */
-static uint32_t fold64(uint64_t acc)
+static uint32_t
+fold64(uint64_t acc)
 {
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
@@ -33,13 +34,15 @@ static uint32_t fold64(uint64_t acc)
 }
 
 /* One's complement addition: a + b with the carry wrapped around. */
-static inline uint64_t add_carry(uint64_t acc, uint64_t w)
+static inline uint64_t
+add_carry(uint64_t acc, uint64_t w)
 {
 	acc += w;
 	return acc + (acc < w);
 }
 
-static inline uint64_t load64(const uint8_t *p)
+static inline uint64_t
+load64(const uint8_t *p)
 {
 	uint64_t w;
 
@@ -48,7 +51,8 @@ static inline uint64_t load64(const uint8_t *p)
 }
 
 /* A 16-bit sum of host-order words, re-read as one big-endian word. */
-static uint32_t host_to_be_word(uint32_t folded)
+static uint32_t
+host_to_be_word(uint32_t folded)
 {
 	uint16_t h = (uint16_t)folded;
 	uint8_t b[2];
@@ -59,7 +63,8 @@ static uint32_t host_to_be_word(uint32_t folded)
 
 /* Host-order sum of `len` bytes: 32 bytes per round, then 8, then the tail
  * zero-padded to a word (RFC 1071 §4.1: an odd last byte is padded). */
-static uint64_t sum_host_order(const uint8_t *p, size_t len)
+static uint64_t
+sum_host_order(const uint8_t *p, size_t len)
 {
 	uint64_t acc = 0;
 	uint8_t tail[8] = {0};
@@ -79,19 +84,22 @@ static uint64_t sum_host_order(const uint8_t *p, size_t len)
 	return acc;
 }
 
-uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
+uint32_t
+csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	uint32_t part = host_to_be_word(fold64(sum_host_order(data, len)));
 
 	return fold64((uint64_t)sum + part);
 }
 
-uint16_t csum_fold(uint32_t sum)
+uint16_t
+csum_fold(uint32_t sum)
 {
 	return htons((uint16_t)~fold64(sum));
 }
 
-uint32_t csum_add(uint32_t a, uint32_t b)
+uint32_t
+csum_add(uint32_t a, uint32_t b)
 {
 	return fold64((uint64_t)a + b);
 }
@@ -99,7 +107,8 @@ uint32_t csum_add(uint32_t a, uint32_t b)
 /* RFC 768 / RFC 793 pseudo-header: src, dst, zero, protocol, length. The
  * length is the 16-bit UDP/TCP length; both halves are summed so a larger
  * value is not silently truncated. */
-uint32_t csum_pseudo4(struct in_addr src, struct in_addr dst, uint8_t proto, uint32_t len)
+uint32_t
+csum_pseudo4(struct in_addr src, struct in_addr dst, uint8_t proto, uint32_t len)
 {
 	uint64_t acc = (uint64_t)proto + (len >> 16) + (len & 0xffffu);
 
@@ -110,8 +119,8 @@ uint32_t csum_pseudo4(struct in_addr src, struct in_addr dst, uint8_t proto, uin
 
 /* RFC 8200 §8.1: src, dst, 32-bit upper-layer length, 24 zero bits, next
  * header. */
-uint32_t csum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t proto,
-		      uint32_t len)
+uint32_t
+csum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t proto, uint32_t len)
 {
 	uint64_t acc = (uint64_t)proto + (len >> 16) + (len & 0xffffu);
 
@@ -126,7 +135,8 @@ uint32_t csum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst, ui
  * from scratch gives +0 (0x0000): the inner sum has end-around carry, so it
  * is 0 only if all three terms are 0.
  */
-uint16_t csum_replace(uint16_t old_csum, uint32_t old_sum, uint32_t new_sum)
+uint16_t
+csum_replace(uint16_t old_csum, uint32_t old_sum, uint32_t new_sum)
 {
 	uint64_t acc = (uint16_t)~ntohs(old_csum);
 
@@ -135,18 +145,21 @@ uint16_t csum_replace(uint16_t old_csum, uint32_t old_sum, uint32_t new_sum)
 	return htons((uint16_t)~fold64(acc));
 }
 
-uint16_t csum_replace16(uint16_t old_csum, uint16_t old, uint16_t new)
+uint16_t
+csum_replace16(uint16_t old_csum, uint16_t old, uint16_t new)
 {
 	return csum_replace(old_csum, ntohs(old), ntohs(new));
 }
 
-uint16_t csum_replace4(uint16_t old_csum, struct in_addr old, struct in_addr new)
+uint16_t
+csum_replace4(uint16_t old_csum, struct in_addr old, struct in_addr new)
 {
 	return csum_replace(old_csum, csum_partial(&old, sizeof(old), 0),
 			    csum_partial(&new, sizeof(new), 0));
 }
 
-uint16_t csum_ipv4_header(const void *hdr, size_t ihl_bytes)
+uint16_t
+csum_ipv4_header(const void *hdr, size_t ihl_bytes)
 {
 	return csum_fold(csum_partial(hdr, ihl_bytes, 0));
 }

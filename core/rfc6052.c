@@ -16,7 +16,8 @@ enum {
 	U_OCTET = 8, /* byte holding bits 64-71 */
 };
 
-static bool length_allowed(uint8_t len)
+static bool
+length_allowed(uint8_t len)
 {
 	switch (len) {
 	case 32:
@@ -32,7 +33,8 @@ static bool length_allowed(uint8_t len)
 }
 
 /* Position in the IPv6 address of IPv4 byte `i` (RFC 6052 §2.2). */
-static unsigned int v4_byte_pos(uint8_t prefix_len, unsigned int i)
+static unsigned int
+v4_byte_pos(uint8_t prefix_len, unsigned int i)
 {
 	unsigned int pos = prefix_len / 8 + i;
 
@@ -40,7 +42,8 @@ static unsigned int v4_byte_pos(uint8_t prefix_len, unsigned int i)
 }
 
 /* True when bits [from, 128) of `a` are all zero. */
-static bool zero_from_bit(const struct in6_addr *a, unsigned int from)
+static bool
+zero_from_bit(const struct in6_addr *a, unsigned int from)
 {
 	unsigned int byte = from / 8;
 
@@ -55,7 +58,8 @@ static bool zero_from_bit(const struct in6_addr *a, unsigned int from)
 	return true;
 }
 
-enum rfc6052_error rfc6052_validate(const struct prefix6 *prefix)
+enum rfc6052_error
+rfc6052_validate(const struct prefix6 *prefix)
 {
 	if (!length_allowed(prefix->len))
 		return RFC6052_BAD_LENGTH;
@@ -68,7 +72,8 @@ enum rfc6052_error rfc6052_validate(const struct prefix6 *prefix)
 	return RFC6052_OK;
 }
 
-const char *rfc6052_strerror(enum rfc6052_error err)
+const char *
+rfc6052_strerror(enum rfc6052_error err)
 {
 	switch (err) {
 	case RFC6052_OK:
@@ -86,7 +91,8 @@ const char *rfc6052_strerror(enum rfc6052_error err)
 
 /* RFC 6052 §2.2: prefix, then the IPv4 address around the u octet, then a
  * zero suffix. */
-void rfc6052_embed(const struct prefix6 *prefix, struct in_addr v4, struct in6_addr *out)
+void
+rfc6052_embed(const struct prefix6 *prefix, struct in_addr v4, struct in6_addr *out)
 {
 	const uint8_t *b = (const uint8_t *)&v4.s_addr;
 	unsigned int whole = prefix->len / 8;
@@ -100,7 +106,8 @@ void rfc6052_embed(const struct prefix6 *prefix, struct in_addr v4, struct in6_a
 }
 
 /* RFC 6052 §2.3: read the same positions back; the suffix is ignored. */
-struct in_addr rfc6052_extract(const struct prefix6 *prefix, const struct in6_addr *v6)
+struct in_addr
+rfc6052_extract(const struct prefix6 *prefix, const struct in6_addr *v6)
 {
 	struct in_addr v4 = {0};
 	uint8_t *b = (uint8_t *)&v4.s_addr;
@@ -112,7 +119,8 @@ struct in_addr rfc6052_extract(const struct prefix6 *prefix, const struct in6_ad
 	return v4;
 }
 
-bool rfc6052_contains(const struct prefix6 *prefix, const struct in6_addr *v6)
+bool
+rfc6052_contains(const struct prefix6 *prefix, const struct in6_addr *v6)
 {
 	unsigned int whole = prefix->len / 8, rest = prefix->len % 8;
 	uint8_t mask;
@@ -159,7 +167,8 @@ static const struct {
 	{0xf0000000, 4},  /* 240.0.0.0/4 reserved, incl. 255.255.255.255 (RFC 1112) */
 };
 
-bool rfc6052_is_nonglobal4(struct in_addr v4)
+bool
+rfc6052_is_nonglobal4(struct in_addr v4)
 {
 	uint32_t a = ntohl(v4.s_addr);
 
@@ -172,7 +181,8 @@ bool rfc6052_is_nonglobal4(struct in_addr v4)
 	return false;
 }
 
-bool rfc6052_is_wkp(const struct prefix6 *prefix)
+bool
+rfc6052_is_wkp(const struct prefix6 *prefix)
 {
 	/* RFC 6052 §2.1: 64:ff9b::/96. */
 	static const uint8_t wkp[16] = {0x00, 0x64, 0xff, 0x9b};

@@ -78,6 +78,23 @@
 	X(XLAT46_UDP_ZERO_CSUM_FRAG, "Fragmented IPv4 UDP with checksum 0 dropped (amend-udp-checksum-zero off).") \
 	X(XLAT46_BAD_MTU, "ICMPv4 Fragmentation Needed leading to an IPv6 MTU below 1280.")       \
 	X(XLAT46_ICMP_FRAG, "First fragment of an ICMPv4 echo: the ICMPv6 checksum needs the whole datagram.") \
+	/* Fragments: reassembly (reassembly.c) and fragmentation (fragment.c) */                 \
+	X(FRAG_HELD, "Fragments kept until the rest of their datagram arrives.")                  \
+	X(FRAG_REASSEMBLED, "Datagrams reassembled from their fragments, then translated whole.") \
+	X(FRAG_TIMEOUT, "Incomplete datagrams freed at the reassembly timeout (ICMP Time Exceeded code 1 if their first fragment came).") \
+	X(FRAG_OVERLAP, "Fragment overlapping another of its datagram: the whole datagram discarded (RFC 5722).") \
+	X(FRAG_DUPLICATE, "Exact copy of a fragment already held: the copy dropped, the datagram kept (RFC 8200 §4.5).") \
+	X(FRAG_DISCARDED, "Fragment of a datagram already discarded: dropped until that datagram times out.") \
+	X(FRAG_BUDGET, "Fragment refused: the reassembly memory budget is full (its datagram discarded).") \
+	X(FRAG_SOURCE_LIMIT, "Fragment refused: its source address holds its whole share of reassembly memory.") \
+	X(FRAG_TOO_MANY, "Datagram discarded: more fragments than the per-datagram maximum.")     \
+	X(FRAG_BAD_LAST, "Datagram discarded: its fragments disagree about where it ends.")        \
+	X(FRAG_TOO_BIG, "Datagram discarded: reassembled, it would exceed 65535 bytes.")          \
+	X(FRAGMENTED_OUT, "Packets split into fragments to fit the next hop (lowest-ipv6-mtu or the IPv4 MTU).") \
+	X(FRAG_OUT_DF, "Packet too big for the next hop with DF set: not fragmented (Fragmentation Needed is due).") \
+	X(FRAG_OUT_MTU, "Packet not fragmented: MTU below 1280 (IPv6) or 68 (IPv4).")              \
+	X(FRAG_OUT_EXT6, "IPv6 packet with extension or Fragment headers too big: not fragmented.") \
+	X(FRAG_OUT_NO_ROOM, "IPv6 packet not fragmented: no headroom for the Fragment header.")     \
 	/* Stateful NAT64 (RFC 6146) */                                                            \
 	X(POOL6_MISMATCH, "IPv6 destination outside pool6.")                                       \
 	X(POOL4_MISMATCH, "IPv4 destination outside pool4.")                                       \
@@ -101,7 +118,18 @@
 	X(BIB_CREATED, "BIB entries created.")                                                     \
 	X(BIB_REMOVED, "BIB entries removed.")                                                     \
 	X(SESSION_CREATED, "Sessions created.")                                                    \
-	X(SESSION_REMOVED, "Sessions removed.")
+	X(SESSION_REMOVED, "Sessions removed.")                                                    \
+	X(XLATOR_DISABLED, "Packet dropped: the instance is paused (manually-enabled false).")      \
+	X(FRAGMENT_NO_TUPLE, "Non-first fragment: its ports are in another fragment (no reassembly yet).") \
+	X(SO_WAITING, "IPv4 TCP packet for a session whose stored IPv4 SYN waits for the IPv6 side.") \
+	X(SO_EXPIRED, "Stored IPv4 SYNs answered with ICMP 3/3: no IPv6 SYN came within 6 s.")     \
+	X(STATE_NOMEM, "Out of memory creating a BIB entry, a session or a stored SYN.")           \
+	X(HAIRPINNED, "IPv6 packets sent back to IPv6 through pool4 (hairpinning, RFC 6146 §3.8).") \
+	X(ICMP6ERR_SENT, "ICMPv6 errors the translator originated.")                               \
+	X(ICMP4ERR_SENT, "ICMPv4 errors the translator originated.")                               \
+	X(ICMPERR_RATE_LIMITED, "ICMP errors not sent: over the rate limit.")                      \
+	X(ICMPERR_NOT_ALLOWED, "ICMP errors not sent: about an ICMP error, a fragment or a non-unicast address.") \
+	X(TCP_PROBES_SENT, "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")
 
 #define STAT_ENUM(id, text) STAT_##id,
 enum stat_id { STAT_LIST(STAT_ENUM) STAT_COUNT };

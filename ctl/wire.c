@@ -120,8 +120,14 @@ wire_parse_port_range(const char *text, uint16_t *min, uint16_t *max, char *err,
 	*max = (uint16_t)(a < b ? b : a);
 	return true;
 bad:
-	snprintf(err, errlen, "invalid port range '%s': ports are 0-65535, as MIN-MAX or PORT",
-		 text);
+	/* Digits that only overflow get the short message of the style guide. */
+	if (strspn(text, "0123456789-") == strlen(text) && n > 0 &&
+	    (!dash || (dash[1] != '\0' && !strchr(dash + 1, '-'))))
+		snprintf(err, errlen, "invalid port range '%s': ports are 0-65535", text);
+	else
+		snprintf(err, errlen,
+			 "invalid port range '%s': expected PORT or MIN-MAX, ports are 0-65535",
+			 text);
 	return false;
 }
 
@@ -133,18 +139,19 @@ wire_parse_prefix4(const char *text, struct prefix4 *out, char *err, size_t errl
 	size_t n = slash ? (size_t)(slash - text) : strlen(text);
 	uint64_t len = 32;
 	uint32_t host, mask;
+	struct in_addr a;
 
 	if (n == 0 || n >= sizeof(addr))
 		goto bad;
 	memcpy(addr, text, n);
 	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, &out->addr) != 1)
+	if (inet_pton(AF_INET, addr, &a) != 1)
 		goto bad;
 	if (slash && !wire_parse_uint(slash + 1, 32, &len)) {
 		snprintf(err, errlen, "invalid prefix '%s': the length is 0-32", text);
 		return false;
 	}
-	host = ntohl(out->addr.s_addr);
+	host = ntohl(a.s_addr);
 	mask = len ? ~(uint32_t)0 << (32 - len) : 0;
 	if (host & ~mask) {
 		struct in_addr net = {htonl(host & mask)};
@@ -154,6 +161,7 @@ wire_parse_prefix4(const char *text, struct prefix4 *out, char *err, size_t errl
 			 (unsigned)len, addr, (unsigned)len);
 		return false;
 	}
+	out->addr = a;
 	out->len = (uint8_t)len;
 	return true;
 bad:
@@ -183,10 +191,12 @@ bool
 wire_parse_taddr4(const char *text, struct taddr4 *out, char *err, size_t errlen)
 {
 	char addr[INET_ADDRSTRLEN];
+	struct taddr4 t;
 
-	if (split_taddr(text, addr, sizeof(addr), &out->port) &&
-	    inet_pton(AF_INET, addr, &out->addr) == 1)
+	if (split_taddr(text, addr, sizeof(addr), &t.port) && inet_pton(AF_INET, addr, &t.addr) == 1) {
+		*out = t;
 		return true;
+	}
 	snprintf(err, errlen,
 		 "invalid IPv4 transport address '%s': expected ADDRESS#PORT, port 0-65535", text);
 	return false;
@@ -196,10 +206,13 @@ bool
 wire_parse_taddr6(const char *text, struct taddr6 *out, char *err, size_t errlen)
 {
 	char addr[INET6_ADDRSTRLEN];
+	struct taddr6 t;
 
-	if (split_taddr(text, addr, sizeof(addr), &out->port) &&
-	    inet_pton(AF_INET6, addr, &out->addr) == 1)
+	if (split_taddr(text, addr, sizeof(addr), &t.port) &&
+	    inet_pton(AF_INET6, addr, &t.addr) == 1) {
+		*out = t;
 		return true;
+	}
 	snprintf(err, errlen,
 		 "invalid IPv6 transport address '%s': expected ADDRESS#PORT, port 0-65535", text);
 	return false;

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bib.h"
+
 /* Where an error happened: "config.json" and "pool4[2]". */
 struct parser {
 	const char *source;
@@ -244,7 +246,8 @@ plateaus_text(json_t *arr, char *buf, size_t len)
 	json_t *v;
 
 	buf[0] = '\0';
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		int n;
 
 		if (!json_is_integer(v))
@@ -295,7 +298,8 @@ parse_global(struct parser *ps, json_t *obj, struct globals *g)
 	snprintf(ps->where, sizeof(ps->where), "global");
 	if (!json_is_object(obj))
 		return fail(ps, "must be an object");
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct global_key *k = globals_find(key);
 		char text[1024], why[256];
 
@@ -325,7 +329,7 @@ want_string(struct parser *ps, const char *key, json_t *v, const char **out)
 static int
 item_proto(struct parser *ps, json_t *v, enum l4proto *out)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (want_string(ps, "protocol", v, &s))
 		return -1;
@@ -337,7 +341,7 @@ item_proto(struct parser *ps, json_t *v, enum l4proto *out)
 static int
 item_prefix(struct parser *ps, json_t *v, struct prefix4 *out)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (want_string(ps, "prefix", v, &s))
 		return -1;
@@ -363,7 +367,7 @@ item_mark(struct parser *ps, json_t *v, uint32_t *out)
 static int
 item_ports(struct parser *ps, json_t *v, struct pool4_entry *e)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (want_string(ps, "port range", v, &s))
 		return -1;
@@ -390,8 +394,9 @@ item_iterations(struct parser *ps, json_t *v, struct pool4_iterations *out)
 				"\"infinity\"");
 	n = json_integer_value(v);
 	if (n < 1 || n > (json_int_t)UINT32_MAX)
-		return fail(ps, "max-iterations %" JSON_INTEGER_FORMAT
-				" is out of range (1-4294967295)",
+		return fail(ps,
+			    "max-iterations %" JSON_INTEGER_FORMAT
+			    " is out of range (1-4294967295)",
 			    n);
 	*out = (struct pool4_iterations){.kind = POOL4_ITER_FIXED, .value = (uint32_t)n};
 	return 0;
@@ -432,7 +437,8 @@ parse_pool4_item(struct parser *ps, json_t *obj, struct config *c)
 
 	if (!json_is_object(obj))
 		return fail(ps, "must be an object");
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (pool4_field(ps, key, v, &p, &seen))
 			return -1;
 	}
@@ -449,7 +455,7 @@ static int
 bib_taddr(struct parser *ps, const char *key, json_t *v, struct config_bib *b)
 {
 	bool six = strcmp(key, "ipv6 address") == 0;
-	const char *s;
+	const char *s = NULL;
 
 	if (want_string(ps, key, v, &s))
 		return -1;
@@ -460,8 +466,7 @@ bib_taddr(struct parser *ps, const char *key, json_t *v, struct config_bib *b)
 }
 
 static int
-bib_field(struct parser *ps, const char *key, json_t *v, struct config_bib *b,
-	  unsigned int *seen)
+bib_field(struct parser *ps, const char *key, json_t *v, struct config_bib *b, unsigned int *seen)
 {
 	if (strcmp(key, "protocol") == 0) {
 		*seen |= 1;
@@ -491,7 +496,8 @@ parse_bib_item(struct parser *ps, json_t *obj, struct config *c)
 
 	if (!json_is_object(obj))
 		return fail(ps, "must be an object");
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (bib_field(ps, key, v, &b, &seen))
 			return -1;
 	}
@@ -514,7 +520,8 @@ parse_array(struct parser *ps, const char *name, json_t *arr, item_fn item, stru
 	snprintf(ps->where, sizeof(ps->where), "%s", name);
 	if (!json_is_array(arr))
 		return fail(ps, "must be an array");
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(ps->where, sizeof(ps->where), "%s[%zu]", name, i);
 		if (item(ps, v, c))
 			return -1;
@@ -527,7 +534,7 @@ parse_array(struct parser *ps, const char *name, json_t *arr, item_fn item, stru
 static int
 parse_instance(struct parser *ps, json_t *v, struct config *c)
 {
-	const char *s;
+	const char *s = NULL;
 
 	if (want_string(ps, "instance", v, &s))
 		return -1;
@@ -540,7 +547,7 @@ parse_instance(struct parser *ps, json_t *v, struct config *c)
 static int
 parse_framework(struct parser *ps, json_t *v)
 {
-	const char *s;
+	const char *s = NULL;
 
 	/* Jool chooses netfilter or iptables hooks; a TUN device has neither. */
 	if (want_string(ps, "framework", v, &s))
@@ -588,8 +595,8 @@ check_bib(struct parser *ps, const struct config *c)
 			continue;
 		inet_ntop(AF_INET, &b->addr4.addr, a4, sizeof(a4));
 		snprintf(ps->where, sizeof(ps->where), "bib[%zu]", i);
-		err = fail(ps, "%s#%u is not in the file's pool4 (%s)", a4, b->addr4.port,
-			   pool4_strerror(-EADDRNOTAVAIL));
+		err = fail(ps, "%s %s#%u is not in the file's pool4", bib_proto_name(b->proto), a4,
+			   b->addr4.port);
 	}
 	pool4_destroy(pool);
 	return err;
@@ -603,7 +610,8 @@ parse_json(struct parser *ps, json_t *root, struct config *c)
 
 	if (!json_is_object(root))
 		return fail(ps, "the top level must be a JSON object");
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (root_field(ps, key, v, c))
 			return -1;
 	}
@@ -737,11 +745,8 @@ config_build_pool4(const struct config *c, struct pool4 **out, char *err, size_t
 			continue;
 		inet_ntop(AF_INET, &p->entry.prefix.addr, a, sizeof(a));
 		snprintf(err, errlen, "pool4[%zu]: %s %s/%u %u-%u: %s", i,
-			 p->entry.proto == L4_TCP   ? "TCP"
-			 : p->entry.proto == L4_UDP ? "UDP"
-						    : "ICMP",
-			 a, p->entry.prefix.len, p->entry.port_min, p->entry.port_max,
-			 pool4_strerror(e));
+			 bib_proto_name(p->entry.proto), a, p->entry.prefix.len, p->entry.port_min,
+			 p->entry.port_max, pool4_strerror(e));
 		pool4_destroy(pool);
 		return -1;
 	}

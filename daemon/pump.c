@@ -15,13 +15,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "nat64.h"
-#include "ratelimit.h"
+#include "loglimit.h"
 
 enum {
 	PUMP_MAX_PKT = 65535,
@@ -36,7 +37,7 @@ struct pump {
 	struct pkt batch[PUMP_BATCH];
 	uint8_t reply[NAT64_REPLY_MAX];
 	struct pump_stats stats;
-	struct ratelimit rl_read, rl_write, rl_drop;
+	struct loglimit rl_read, rl_write, rl_drop;
 };
 
 int
@@ -53,9 +54,9 @@ pump_create(struct pump **out, int fd, struct nat64 *engine)
 	}
 	p->fd = fd;
 	p->engine = engine;
-	p->rl_read = (struct ratelimit)RATELIMIT_INIT(5);
-	p->rl_write = (struct ratelimit)RATELIMIT_INIT(5);
-	p->rl_drop = (struct ratelimit)RATELIMIT_INIT(10);
+	p->rl_read = (struct loglimit)LOGLIMIT_INIT(5);
+	p->rl_write = (struct loglimit)LOGLIMIT_INIT(5);
+	p->rl_drop = (struct loglimit)LOGLIMIT_INIT(10);
 	*out = p;
 	return 0;
 }
@@ -75,19 +76,30 @@ pump_stats(const struct pump *p)
 	return &p->stats;
 }
 
+/* " (N similar lines suppressed)" when lines were dropped by the limit, else "". */
+static const char *
+suppressed(uint64_t missed, char *buf, size_t len)
+{
+	if (missed == 0)
+		return "";
+	snprintf(buf, len, " (%" PRIu64 " similar lines suppressed)", missed);
+	return buf;
+}
+
 static void
 write_packet(struct pump *p, const uint8_t *data, uint32_t len)
 {
 	uint64_t missed;
+	char note[64];
 
 	if (write(p->fd, data, len) == (ssize_t)len) {
 		p->stats.tx++;
 		return;
 	}
 	p->stats.tx_errors++;
-	if (ratelimit_allow(&p->rl_write, clock_mono_ms(), &missed))
-		log_warn("tun write of %" PRIu32 " bytes (%" PRIu64 " similar lines suppressed)",
-			 len, missed);
+	if (loglimit_allow(&p->rl_write, clock_mono_ms(), &missed))
+		log_warn("tun write of %" PRIu32 " bytes%s", len,
+			 suppressed(missed, note, sizeof(note)));
 }
 
 void
@@ -102,6 +114,7 @@ read_batch(struct pump *p, uint64_t now, int *eagain)
 {
 	unsigned int n = 0;
 	uint64_t missed;
+	char note[64];
 
 	*eagain = 0;
 	while (n < PUMP_BATCH) {
@@ -111,9 +124,9 @@ read_batch(struct pump *p, uint64_t now, int *eagain)
 		if (len <= 0) {
 			if (len < 0 && errno != EAGAIN && errno != EINTR) {
 				p->stats.rx_errors++;
-				if (ratelimit_allow(&p->rl_read, now, &missed))
-					log_warn("tun read (%" PRIu64 " similar lines suppressed)",
-						 missed);
+				if (loglimit_allow(&p->rl_read, now, &missed))
+					log_warn("tun read%s",
+						 suppressed(missed, note, sizeof(note)));
 			}
 			*eagain = 1;
 			break;
@@ -140,17 +153,18 @@ log_drop(struct pump *p, enum stat_id reason, uint64_t now)
 {
 	bool trace = nat64_globals(p->engine)->logging_debug;
 	uint64_t missed;
+	char note[64];
 
 	if (!trace && !log_verbose())
 		return;
-	if (!ratelimit_allow(&p->rl_drop, now, &missed))
+	if (!loglimit_allow(&p->rl_drop, now, &missed))
 		return;
 	if (trace)
-		log_info("packet not sent: %s: %s (%" PRIu64 " similar lines suppressed)",
-			 stat_name(reason), stat_explain(reason), missed);
+		log_info("packet not sent: %s: %s%s", stat_name(reason), stat_explain(reason),
+			 suppressed(missed, note, sizeof(note)));
 	else
-		log_debug("packet not sent: %s: %s (%" PRIu64 " similar lines suppressed)",
-			  stat_name(reason), stat_explain(reason), missed);
+		log_debug("packet not sent: %s: %s%s", stat_name(reason), stat_explain(reason),
+			  suppressed(missed, note, sizeof(note)));
 }
 
 static void

@@ -25,10 +25,10 @@ enum { PUMP_BUDGET = 8 };
 
 /* What the pump itself saw (the engine counts its own drops). */
 struct pump_stats {
-	uint64_t rx;          /* packets read */
-	uint64_t tx;          /* packets written (translated, replies, emitted) */
-	uint64_t rx_errors;   /* read(2) failures other than EAGAIN */
-	uint64_t tx_errors;   /* write(2) failures: packet lost */
+	uint64_t rx;           /* packets read */
+	uint64_t tx;           /* packets written (translated, replies, emitted) */
+	uint64_t rx_errors;    /* read(2) failures other than EAGAIN */
+	uint64_t tx_errors;    /* write(2) failures: packet lost */
 	uint64_t engine_drops; /* packets the engine did not send */
 };
 

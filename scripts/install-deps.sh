@@ -7,7 +7,7 @@ PACKAGES="
 	make gcc clang clang-format libclang-rt-14-dev pkg-config
 	libcriterion-dev libjansson-dev libmnl-dev
 	python3 python3-pytest python3-scapy
-	iproute2 iputils-ping iputils-arping util-linux procps
+	iproute2 iputils-ping iputils-arping util-linux procps curl
 "
 
 missing=""

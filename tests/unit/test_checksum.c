@@ -14,7 +14,8 @@
 
 /* RFC 1071 §1 by the letter: big-endian 16-bit words, odd byte padded with
  * a zero, end-around carry after every addition. */
-static uint16_t naive_sum(const uint8_t *p, size_t len)
+static uint16_t
+naive_sum(const uint8_t *p, size_t len)
 {
 	uint32_t s = 0;
 
@@ -29,24 +30,28 @@ static uint16_t naive_sum(const uint8_t *p, size_t len)
 }
 
 /* The checksum field value (host order) from the naive sum. */
-static uint16_t naive_csum(const uint8_t *p, size_t len)
+static uint16_t
+naive_csum(const uint8_t *p, size_t len)
 {
 	return (uint16_t)~naive_sum(p, len);
 }
 
-static uint16_t get16(const uint8_t *p)
+static uint16_t
+get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+static void
+put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
 /* xorshift32 with a fixed seed: the randomized tests are reproducible. */
-static uint32_t test_checksum_rand(uint32_t *state)
+static uint32_t
+test_checksum_rand(uint32_t *state)
 {
 	uint32_t x = *state;
 
@@ -307,7 +312,8 @@ enum { RAND_BUF = 64, RAND_ROUNDS = 20000 };
 /* Random buffer whose first word is fixed non-zero, as a real pseudo-header
  * is (RFC 1624 §3: an all-zero message is the one case where eqn. 3 and a
  * recomputation differ, and no packet is all zero). */
-static void fill_random(uint8_t *buf, size_t len, uint32_t *seed)
+static void
+fill_random(uint8_t *buf, size_t len, uint32_t *seed)
 {
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)test_checksum_rand(seed);

@@ -12,7 +12,8 @@
 
 static const uint8_t allowed_lengths[] = {32, 40, 48, 56, 64, 96};
 
-static struct prefix6 pfx(const char *text, uint8_t len)
+static struct prefix6
+pfx(const char *text, uint8_t len)
 {
 	struct prefix6 p;
 
@@ -22,7 +23,8 @@ static struct prefix6 pfx(const char *text, uint8_t len)
 	return p;
 }
 
-static struct in6_addr v6(const char *text)
+static struct in6_addr
+v6(const char *text)
 {
 	struct in6_addr a;
 
@@ -30,7 +32,8 @@ static struct in6_addr v6(const char *text)
 	return a;
 }
 
-static struct in_addr v4(const char *text)
+static struct in_addr
+v4(const char *text)
 {
 	struct in_addr a;
 
@@ -38,7 +41,8 @@ static struct in_addr v4(const char *text)
 	return a;
 }
 
-static uint32_t test_rfc6052_rand(uint32_t *state)
+static uint32_t
+test_rfc6052_rand(uint32_t *state)
 {
 	uint32_t x = *state;
 
@@ -50,7 +54,8 @@ static uint32_t test_rfc6052_rand(uint32_t *state)
 }
 
 /* One row of the RFC 6052 §2.4 table: validate, embed, contains, extract. */
-static void check_sec2_4_row(const char *prefix, uint8_t len, const char *embedded)
+static void
+check_sec2_4_row(const char *prefix, uint8_t len, const char *embedded)
 {
 	struct prefix6 p = pfx(prefix, len);
 	struct in6_addr want = v6(embedded), got;

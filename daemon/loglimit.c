@@ -3,12 +3,12 @@
  * rate, only a bound, and a window makes "N lines, then silence until the
  * next second" easy to read in a log.
  */
-#include "ratelimit.h"
+#include "loglimit.h"
 
 bool
-ratelimit_allow(struct ratelimit *rl, uint64_t now, uint64_t *suppressed)
+loglimit_allow(struct loglimit *rl, uint64_t now, uint64_t *suppressed)
 {
-	if (now - rl->rl_window >= RATELIMIT_WINDOW_MS || now < rl->rl_window) {
+	if (now - rl->rl_window >= LOGLIMIT_WINDOW_MS || now < rl->rl_window) {
 		rl->rl_window = now;
 		rl->rl_used = 0;
 	}

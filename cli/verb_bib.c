@@ -1,0 +1,185 @@
+/*
+ * nat64 bib display|add|remove. Lines as Jool prints them:
+ *   [Static] 192.0.2.2#2000 - 2001:db8::5#2000
+ * CSV header: Protocol,IPv6 Address,IPv6 L4-ID,IPv4 Address,IPv4 L4-ID,Static?
+ * JSON: an array of bib items of Jool's configuration file (plus "static").
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+#include "names.h"
+#include "table.h"
+#include "verbs.h"
+
+enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP };
+
+static const char *const csv_header[] = {
+	"Protocol", "IPv6 Address", "IPv6 L4-ID", "IPv4 Address", "IPv4 L4-ID", "Static?",
+};
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+struct bib_out {
+	FILE *f;
+	enum format format;
+	bool numeric;
+	const char *proto;
+	uint64_t count; /* rows printed (JSON needs commas) */
+};
+
+/* Row from the daemon: [ipv6, port, ipv4, port, static]. */
+static int
+print_row(void *arg, json_t *row)
+{
+	struct bib_out *o = arg;
+	const char *a6 = json_string_value(json_array_get(row, 0));
+	const char *a4 = json_string_value(json_array_get(row, 2));
+	json_int_t p6 = json_integer_value(json_array_get(row, 1));
+	json_int_t p4 = json_integer_value(json_array_get(row, 3));
+	bool is_static = json_is_true(json_array_get(row, 4));
+	char s6[64], s4[64];
+
+	if (a6 == NULL || a4 == NULL)
+		return cli_fail(EXIT_REJECTED, "malformed BIB row from the daemon");
+	if (o->format == FMT_TABLE) {
+		fprintf(o->f, "[%s] %s#%" JSON_INTEGER_FORMAT " - %s#%" JSON_INTEGER_FORMAT "\n",
+			is_static ? "Static" : "Dynamic", a4, p4, o->numeric ? a6 : names_ipv6(a6),
+			p6);
+	} else if (o->format == FMT_CSV) {
+		const char *fields[6] = {o->proto, a6, s6, a4, s4, is_static ? "1" : "0"};
+
+		snprintf(s6, sizeof(s6), "%" JSON_INTEGER_FORMAT, p6);
+		snprintf(s4, sizeof(s4), "%" JSON_INTEGER_FORMAT, p4);
+		csv_row(o->f, 6, fields);
+	} else {
+		snprintf(s6, sizeof(s6), "%s#%" JSON_INTEGER_FORMAT, a6, p6);
+		snprintf(s4, sizeof(s4), "%s#%" JSON_INTEGER_FORMAT, a4, p4);
+		fprintf(o->f, "%s\n  {\"protocol\": \"%s\", \"ipv6 address\": \"%s\", "
+			      "\"ipv4 address\": \"%s\", \"static\": %s}",
+			o->count ? "," : "", o->proto, s6, s4, is_static ? "true" : "false");
+	}
+	o->count++;
+	return 0;
+}
+
+int
+verb_bib_display(struct cli *c, const struct args *a)
+{
+	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
+	struct bib_out o = {
+		.f = c->out,
+		.format = a->set[OPT_JSON] ? FMT_JSON : a->set[OPT_CSV] ? FMT_CSV : FMT_TABLE,
+		.numeric = a->set[OPT_NUMERIC],
+	};
+	bool several = mask & (mask - 1);
+	int rc = 0;
+
+	if (o.format == FMT_CSV && !a->set[OPT_NO_HEADERS])
+		csv_row(c->out, 6, csv_header);
+	if (o.format == FMT_JSON)
+		fputc('[', c->out);
+	for (int p = 0; p < L4_COUNT && rc == 0; p++) {
+		json_t *req;
+
+		if (!(mask & 1u << p))
+			continue;
+		o.proto = wire_proto_name((enum l4proto)p);
+		if (o.format == FMT_TABLE && several)
+			fprintf(c->out, "%s:\n", o.proto);
+		req = client_request("bib.display");
+		json_object_set_new(req, "protocol", json_string(o.proto));
+		rc = client_pages(c, req, "entries", print_row, &o);
+	}
+	if (o.format == FMT_JSON)
+		fputs(o.count ? "\n]\n" : "]\n", c->out);
+	names_free();
+	return rc;
+}
+
+/* TADDR6 and TADDR4 in either order: an IPv6 one has a ':'. */
+static int
+sort_taddrs(const struct args *a, const char **t6, const char **t4)
+{
+	*t6 = *t4 = NULL;
+	for (int i = 0; i < a->npos; i++) {
+		const char **slot = strchr(a->pos[i], ':') ? t6 : t4;
+
+		if (*slot)
+			return cli_fail(EXIT_USAGE, "bib: expected one IPv6 and one IPv4 transport "
+						    "address (ADDRESS#PORT), got '%s' and '%s'",
+					a->pos[0], a->pos[1]);
+		*slot = a->pos[i];
+	}
+	return 0;
+}
+
+static int
+one_proto(const struct args *a, const char **name)
+{
+	unsigned int mask = args_protos(a, 1u << L4_TCP);
+
+	if (mask & (mask - 1))
+		return cli_fail(EXIT_USAGE, "bib: give one of --tcp, --udp or --icmp");
+	for (int p = 0; p < L4_COUNT; p++)
+		if (mask & 1u << p)
+			*name = wire_proto_name((enum l4proto)p);
+	return 0;
+}
+
+/* Checks the taddrs here: a typo is a usage error, not the daemon's. */
+static int
+taddr_request(const char *cmd, const struct args *a, json_t **out)
+{
+	const char *t6, *t4, *proto = "TCP";
+	struct taddr6 a6;
+	struct taddr4 a4;
+	char err[256];
+	int rc = sort_taddrs(a, &t6, &t4);
+
+	if (rc == 0)
+		rc = one_proto(a, &proto);
+	if (rc)
+		return rc;
+	if (t6 && !wire_parse_taddr6(t6, &a6, err, sizeof(err)))
+		return cli_fail(EXIT_USAGE, "%s", err);
+	if (t4 && !wire_parse_taddr4(t4, &a4, err, sizeof(err)))
+		return cli_fail(EXIT_USAGE, "%s", err);
+	*out = client_request(cmd);
+	json_object_set_new(*out, "protocol", json_string(proto));
+	if (t6)
+		json_object_set_new(*out, "ipv6", json_string(t6));
+	if (t4)
+		json_object_set_new(*out, "ipv4", json_string(t4));
+	return 0;
+}
+
+static int
+call(struct cli *c, json_t *req)
+{
+	json_t *reply;
+	int rc = client_call(c, req, &reply);
+
+	json_decref(reply);
+	return rc;
+}
+
+int
+verb_bib_add(struct cli *c, const struct args *a)
+{
+	json_t *req;
+	int rc = taddr_request("bib.add", a, &req);
+
+	return rc ? rc : call(c, req);
+}
+
+int
+verb_bib_remove(struct cli *c, const struct args *a)
+{
+	json_t *req;
+	int rc = taddr_request("bib.remove", a, &req);
+
+	return rc ? rc : call(c, req);
+}

@@ -1,0 +1,156 @@
+/*
+ * nat64 session display: the table is read page by page (CTL_PAGE
+ * sessions per request) and printed as it comes, so a million sessions
+ * never sit in memory at once, in the daemon or here.
+ *
+ * Jool's console form, per session:
+ *   (ESTABLISHED) Expires in 1:59:58.836
+ *   Remote: 192.0.2.10#80	2001:db8::5#1234
+ *   Local: 192.0.2.2#1234	64:ff9b::c000:20a#80
+ * "Remote" are the two nodes (IPv4 node, IPv6 node), "Local" the
+ * translator's two faces (pool4 mask, pool6 address).
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+#include "globals.h"
+#include "names.h"
+#include "table.h"
+#include "verbs.h"
+
+enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP };
+
+static const char *const csv_header[] = {
+	"Protocol",          "IPv6 Remote Address", "IPv6 Remote L4-ID", "IPv6 Local Address",
+	"IPv6 Local L4-ID",  "IPv4 Local Address",  "IPv4 Local L4-ID",  "IPv4 Remote Address",
+	"IPv4 Remote L4-ID", "Expires in",          "State",
+};
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+struct session_out {
+	FILE *f;
+	enum format format;
+	bool numeric;
+	const char *proto;
+	uint64_t count;
+};
+
+/* Daemon row: [src6, p, dst6, p, src4, p, dst4, p, expires ms, state|null]. */
+struct row {
+	const char *addr[4];
+	char port[4][8];
+	char expires[32];
+	json_int_t expires_ms;
+	const char *state; /* NULL for UDP and ICMP */
+};
+
+static bool
+read_row(json_t *j, struct row *r)
+{
+	for (int i = 0; i < 4; i++) {
+		r->addr[i] = json_string_value(json_array_get(j, (size_t)(2 * i)));
+		if (r->addr[i] == NULL)
+			return false;
+		snprintf(r->port[i], sizeof(r->port[i]), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_array_get(j, (size_t)(2 * i + 1))));
+	}
+	r->expires_ms = json_integer_value(json_array_get(j, 8));
+	globals_print_time((uint64_t)r->expires_ms, r->expires, sizeof(r->expires));
+	r->state = json_string_value(json_array_get(j, 9));
+	return true;
+}
+
+static void
+print_table(struct session_out *o, const struct row *r)
+{
+	const char *src6 = o->numeric ? r->addr[0] : names_ipv6(r->addr[0]);
+
+	fputs("---------------------------------\n", o->f);
+	if (r->state)
+		fprintf(o->f, "(%s) ", r->state);
+	fprintf(o->f, "Expires in %s\n", r->expires);
+	fprintf(o->f, "Remote: %s#%s\t%s#%s\n", r->addr[3], r->port[3], src6, r->port[0]);
+	fprintf(o->f, "Local: %s#%s\t%s#%s\n", r->addr[2], r->port[2],
+		o->numeric ? r->addr[1] : names_ipv6(r->addr[1]), r->port[1]);
+}
+
+static void
+print_csv(struct session_out *o, const struct row *r)
+{
+	const char *fields[11] = {o->proto,     r->addr[0], r->port[0], r->addr[1],
+				  r->port[1],   r->addr[2], r->port[2], r->addr[3],
+				  r->port[3],   r->expires, r->state ? r->state : ""};
+
+	csv_row(o->f, 11, fields);
+}
+
+static void
+print_json(struct session_out *o, const struct row *r)
+{
+	static const char *const keys[4] = {"ipv6 remote", "ipv6 local", "ipv4 local",
+					    "ipv4 remote"};
+
+	fprintf(o->f, "%s\n  {\"protocol\": \"%s\"", o->count ? "," : "", o->proto);
+	for (int i = 0; i < 4; i++)
+		fprintf(o->f, ", \"%s\": \"%s#%s\"", keys[i], r->addr[i], r->port[i]);
+	fprintf(o->f, ", \"expires in ms\": %" JSON_INTEGER_FORMAT, r->expires_ms);
+	if (r->state)
+		fprintf(o->f, ", \"state\": \"%s\"}", r->state);
+	else
+		fputs(", \"state\": null}", o->f);
+}
+
+static int
+print_row(void *arg, json_t *j)
+{
+	struct session_out *o = arg;
+	struct row r;
+
+	if (!read_row(j, &r))
+		return cli_fail(EXIT_REJECTED, "malformed session row from the daemon");
+	if (o->format == FMT_TABLE)
+		print_table(o, &r);
+	else if (o->format == FMT_CSV)
+		print_csv(o, &r);
+	else
+		print_json(o, &r);
+	o->count++;
+	return 0;
+}
+
+int
+verb_session_display(struct cli *c, const struct args *a)
+{
+	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
+	struct session_out o = {
+		.f = c->out,
+		.format = a->set[OPT_JSON] ? FMT_JSON : a->set[OPT_CSV] ? FMT_CSV : FMT_TABLE,
+		.numeric = a->set[OPT_NUMERIC],
+	};
+	bool several = mask & (mask - 1);
+	int rc = 0;
+
+	if (o.format == FMT_CSV && !a->set[OPT_NO_HEADERS])
+		csv_row(c->out, 11, csv_header);
+	if (o.format == FMT_JSON)
+		fputc('[', c->out);
+	for (int p = 0; p < L4_COUNT && rc == 0; p++) {
+		json_t *req;
+
+		if (!(mask & 1u << p))
+			continue;
+		o.proto = wire_proto_name((enum l4proto)p);
+		if (o.format == FMT_TABLE && several)
+			fprintf(c->out, "%s:\n", o.proto);
+		req = client_request("session.display");
+		json_object_set_new(req, "protocol", json_string(o.proto));
+		rc = client_pages(c, req, "sessions", print_row, &o);
+	}
+	if (o.format == FMT_JSON)
+		fputs(o.count ? "\n]\n" : "]\n", c->out);
+	names_free();
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * RFC 6146 §3.8: Handling Hairpinning.
+ *
+ * When the destination of the translated IPv4 packet is in pool4, the
+ * packet is a hairpin packet: an IPv6 node reached another IPv6 node
+ * through the latter's pool4 taddr. The IPv4 packet is not sent; the
+ * outgoing tuple becomes the incoming one and the packet goes through the
+ * 4->6 steps as if it had arrived on the IPv4 side (its source is the
+ * first node's mask, so the second node sees pool6 + that mask) and
+ * leaves as IPv6 again. For an ICMP error the test is on the quoted
+ * packet's source, the address 4->6 checks against pool4 for errors.
+ *
+ * The second pass changes no hop limit (JOOL-REFERENCE §6: "Neither is
+ * the second pass of a hairpinned packet") and builds no ICMP error: the
+ * packet's source is then one of our own pool4 addresses.
+ */
+#include "pipeline.h"
+
+struct verdict hairpin(struct xlation *x)
+{
+	const struct xlat_addrs4 *a = &x->out4;
+	const struct taddr4 *to = x->in.is_error ? &a->inner_src : &a->dst;
+	enum stat_id rc;
+	struct verdict v;
+
+	if (!pool4_contains(x->n->pool4, x->in.proto, to))
+		return verdict_continue();
+	rc = pkt_parse4(x->p->data, x->p->len, &x->info);
+	if (rc != STAT_OK)
+		return verdict_drop(x, rc); /* the translator's output: never */
+	x->hairpin = true;
+	x->bib = NULL;
+	x->session = NULL;
+	v = pipeline_core4(x);
+	if (verdict_ok(v))
+		stat_inc(&x->n->stats, STAT_HAIRPINNED);
+	return v;
+}

@@ -1,0 +1,108 @@
+/*
+ * The control socket inside nat64d: a UNIX stream socket per instance
+ * (default /run/nat64d/<instance>.sock) that `nat64` talks to with the
+ * protocol of wire.h.
+ *
+ * The server keeps its listening socket, its clients and a pause timer in
+ * an epoll set of its own; the daemon watches that one fd (readable when
+ * anything needs attention) and calls ctl_server_on_event(), which has the
+ * signature of the daemon loop's fd callback:
+ *
+ *   s = ctl_server_open(&cfg, engine, &hooks, err, sizeof(err));
+ *   loop_add_fd(loop, ctl_server_fd(s), EPOLLIN, ctl_server_on_event, s);
+ *
+ * Each call handles at most CTL_EVENTS ready sockets and at most one
+ * request per client, each bounded (a page of a table), so the packet path
+ * waits a few milliseconds at worst; epoll is level-triggered, so the rest
+ * comes on the next turn of the loop. Sockets are non-blocking; a client
+ * that does not read its replies has its requests left unread until its
+ * output drains. Everything runs in the daemon's thread: the engine is
+ * used between packets, never concurrently.
+ */
+#ifndef NAT64_CTL_SERVER_H
+#define NAT64_CTL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct nat64;
+struct ctl_server;
+
+/* What a request changed, for ctl_hooks.changed (a bit mask). */
+enum ctl_change {
+	CTL_CHANGE_POOL4 = 1,
+	CTL_CHANGE_BIB = 2,
+	CTL_CHANGE_GLOBALS = 4,
+};
+
+enum ctl_log_level {
+	CTL_LOG_WARNING,
+	CTL_LOG_INFO,
+	CTL_LOG_DEBUG,
+};
+
+/* The daemon's side of the server. Every member but ctx may be NULL. */
+struct ctl_hooks {
+	void *ctx;
+	/*
+	 * `file handle`: apply Jool's atomic JSON configuration `text` to the
+	 * instance, all or nothing. 0, or -1 with one line in `err` (then
+	 * nothing changed). If it replaces the engine, it calls
+	 * ctl_server_set_engine() before returning. NULL: the command is
+	 * refused.
+	 */
+	int (*apply_file)(void *ctx, const char *text, char *err, size_t errlen);
+	/* After a change made through the socket succeeded (pool4 routes and
+	 * proxy ARP follow pool4). */
+	void (*changed)(void *ctx, unsigned int what);
+	/* One line, no newline. NULL: stderr. */
+	void (*log)(void *ctx, enum ctl_log_level level, const char *line);
+	/* The engine's clock (ms). NULL: CLOCK_MONOTONIC. */
+	uint64_t (*now)(void *ctx);
+};
+
+struct ctl_config {
+	const char *instance; /* NULL: "default" */
+	const char *dir;      /* NULL: /run/nat64d (created 0755 if missing) */
+	/* (gid_t)-1: the socket is root's, mode 0600. Otherwise it belongs to
+	 * this group, mode 0660, and the group's members may drive nat64d. */
+	gid_t group;
+	/* Clients served at once (0: CTL_CLIENTS_DEFAULT); more wait in the
+	 * listen backlog until one leaves. */
+	unsigned int max_clients;
+};
+
+enum {
+	CTL_CLIENTS_DEFAULT = 64,
+	CTL_EVENTS = 16,          /* ready sockets handled per ctl_server_on_event() */
+	CTL_ACCEPT_PAUSE_MS = 1000, /* after EMFILE/ENFILE */
+};
+
+/*
+ * Creates the socket (a stale one left by a dead daemon is unlinked; a live
+ * one is an error) and the server's epoll set. Call as root, before
+ * dropping privileges. NULL with one line in `err` on failure.
+ */
+struct ctl_server *ctl_server_open(const struct ctl_config *cfg, struct nat64 *engine,
+				   const struct ctl_hooks *hooks, char *err, size_t errlen);
+/* Closes every client and the socket, and unlinks its path (if still ours). */
+void ctl_server_close(struct ctl_server *s);
+
+/* The socket's path, for the startup log line. */
+const char *ctl_server_path(const struct ctl_server *s);
+/* The fd to watch for EPOLLIN. */
+int ctl_server_fd(const struct ctl_server *s);
+/* Handles what is ready; `arg` is the server (a loop_fd_cb). */
+void ctl_server_on_event(void *arg, int fd, uint32_t events);
+/* The engine requests act on from now on (after a reload built a new one). */
+void ctl_server_set_engine(struct ctl_server *s, struct nat64 *engine);
+/*
+ * Call from the daemon's periodic timer (every second or two): watches
+ * pool4 occupancy and logs, rate-limited, when a set goes above 90% full,
+ * when it is full and when packets were dropped for lack of a free
+ * transport address (occupancy.h).
+ */
+void ctl_server_tick(struct ctl_server *s);
+
+#endif
