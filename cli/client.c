@@ -107,11 +107,11 @@ send_request(struct cli *c, json_t *req)
 	return rc;
 }
 
+/* The reply's bytes into c->in (NUL-terminated). */
 static int
-receive_reply(struct cli *c, json_t **reply)
+receive_raw(struct cli *c)
 {
 	uint8_t hdr[CTL_HEADER_LEN];
-	json_error_t error;
 	uint32_t len;
 
 	if (read_all(c->fd, hdr, sizeof(hdr)) < 0)
@@ -120,11 +120,21 @@ receive_reply(struct cli *c, json_t **reply)
 	if (len == 0 || len > CTL_REPLY_MAX)
 		return cli_fail(EXIT_REJECTED, "%s: reply of %u bytes refused", c->socket, len);
 	buf_reset(&c->in);
-	if (!buf_reserve(&c->in, len))
+	if (!buf_reserve(&c->in, (size_t)len + 1))
 		return cli_fail(EXIT_REJECTED, "out of memory");
 	if (read_all(c->fd, c->in.data, len) < 0)
 		return cli_fail(EXIT_REJECTED, "%s: reply cut short: %s", c->socket, strerror(errno));
-	*reply = json_loadb((const char *)c->in.data, len, 0, &error);
+	c->in.len = len;
+	c->in.data[len] = '\0';
+	return 0;
+}
+
+static int
+parse_reply(struct cli *c, json_t **reply)
+{
+	json_error_t error;
+
+	*reply = json_loadb((const char *)c->in.data, c->in.len, 0, &error);
 	if (*reply == NULL || !json_is_object(*reply)) {
 		json_decref(*reply);
 		return cli_fail(EXIT_REJECTED, "malformed reply: %s", error.text);
@@ -132,12 +142,27 @@ receive_reply(struct cli *c, json_t **reply)
 	return 0;
 }
 
-int
-client_call(struct cli *c, json_t *req, json_t **reply)
+/* The daemon's refusal, if the reply is one: printed, and the exit code. */
+static int
+check_ok(json_t **reply)
+{
+	const char *why;
+
+	if (json_is_true(json_object_get(*reply, "ok")))
+		return 0;
+	why = json_string_value(json_object_get(*reply, "error"));
+	cli_fail(EXIT_REJECTED, "%s", why ? why : "refused");
+	json_decref(*reply);
+	*reply = NULL;
+	return EXIT_REJECTED;
+}
+
+/* Sends `req` (consumed) and reads the reply's bytes into c->in. */
+static int
+exchange(struct cli *c, json_t *req)
 {
 	int rc = 0;
 
-	*reply = NULL;
 	if (req == NULL)
 		return cli_fail(EXIT_REJECTED, "out of memory");
 	if (c->fd < 0)
@@ -145,18 +170,18 @@ client_call(struct cli *c, json_t *req, json_t **reply)
 	if (rc == 0)
 		rc = send_request(c, req);
 	json_decref(req);
-	if (rc == 0)
-		rc = receive_reply(c, reply);
-	if (rc)
-		return rc;
-	if (!json_is_true(json_object_get(*reply, "ok"))) {
-		const char *why = json_string_value(json_object_get(*reply, "error"));
+	return rc ? rc : receive_raw(c);
+}
 
-		rc = cli_fail(EXIT_REJECTED, "%s", why ? why : "refused");
-		json_decref(*reply);
-		*reply = NULL;
-	}
-	return rc;
+int
+client_call(struct cli *c, json_t *req, json_t **reply)
+{
+	int rc = exchange(c, req);
+
+	*reply = NULL;
+	if (rc == 0)
+		rc = parse_reply(c, reply);
+	return rc ? rc : check_ok(reply);
 }
 
 int
@@ -188,6 +213,217 @@ client_pages(struct cli *c, json_t *req, const char *key, client_row_fn row, voi
 	json_decref(cursor);
 	json_decref(req);
 	return rc;
+}
+
+/* --- Scanning a page of plain-string rows -------------------------------- */
+
+/*
+ * A page of the big tables, as the daemon writes it:
+ *   {"ok":true,"KEY":["row","row",...],"cursor":N or null}
+ * Members may come in any order with any whitespace; the rows must be
+ * plain strings (no backslash, no control character: addresses, numbers,
+ * names). Anything else makes the scan fail and the reply is parsed.
+ */
+struct scan {
+	char *p, *end;
+	const char *key;
+	bool call;           /* second pass: cut the rows and hand them over */
+	client_text_fn row;
+	void *ctx;
+	int rc;
+	long long cursor;    /* -1: null */
+};
+
+static void
+skip_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\t' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool
+take(struct scan *s, char c)
+{
+	skip_ws(s);
+	if (s->p == s->end || *s->p != c)
+		return false;
+	s->p++;
+	return true;
+}
+
+/* A string without escapes: its bytes are [*start, s->p - 1). */
+static bool
+plain_string(struct scan *s, char **start)
+{
+	char *q;
+
+	if (!take(s, '"'))
+		return false;
+	*start = s->p;
+	q = memchr(s->p, '"', (size_t)(s->end - s->p));
+	if (q == NULL)
+		return false;
+	for (char *k = s->p; k < q; k++)
+		if (*k == '\\' || (unsigned char)*k < 0x20)
+			return false;
+	s->p = q + 1;
+	return true;
+}
+
+static bool
+word(struct scan *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	skip_ws(s);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool
+rows(struct scan *s)
+{
+	char *start;
+
+	if (!take(s, '['))
+		return false;
+	if (take(s, ']'))
+		return true;
+	do {
+		if (!plain_string(s, &start))
+			return false;
+		if (s->call && s->rc == 0) {
+			s->p[-1] = '\0'; /* the closing quote; this pass is the last */
+			s->rc = s->row(s->ctx, start);
+		}
+	} while (take(s, ','));
+	return take(s, ']');
+}
+
+static bool
+cursor_value(struct scan *s)
+{
+	char *end;
+
+	if (word(s, "null")) {
+		s->cursor = -1;
+		return true;
+	}
+	skip_ws(s);
+	if (s->p == s->end || *s->p < '0' || *s->p > '9')
+		return false;
+	s->cursor = strtoll(s->p, &end, 10);
+	s->p = end;
+	return true;
+}
+
+static bool
+member(struct scan *s)
+{
+	char *name;
+	size_t len;
+
+	if (!plain_string(s, &name))
+		return false;
+	len = (size_t)(s->p - 1 - name);
+	if (!take(s, ':'))
+		return false;
+	if (len == 2 && memcmp(name, "ok", 2) == 0)
+		return word(s, "true");
+	if (len == 6 && memcmp(name, "cursor", 6) == 0)
+		return cursor_value(s);
+	if (len == strlen(s->key) && memcmp(name, s->key, len) == 0)
+		return rows(s);
+	return false;
+}
+
+static bool
+scan_page(struct scan *s)
+{
+	if (!take(s, '{'))
+		return false;
+	do {
+		if (!member(s))
+			return false;
+	} while (take(s, ','));
+	if (!take(s, '}'))
+		return false;
+	skip_ws(s);
+	return s->p == s->end;
+}
+
+/* One page: scanned when it has the expected shape, else parsed. */
+static int
+page_rows(struct cli *c, const char *key, client_text_fn row, void *ctx, long long *cursor)
+{
+	struct scan s = {.key = key, .row = row, .ctx = ctx, .cursor = -1};
+	json_t *reply, *item;
+	size_t i;
+	int rc;
+
+	s.p = (char *)c->in.data;
+	s.end = s.p + c->in.len;
+	if (scan_page(&s)) {
+		s.p = (char *)c->in.data;
+		s.call = true;
+		scan_page(&s);
+		*cursor = s.cursor;
+		return s.rc;
+	}
+	rc = parse_reply(c, &reply);
+	if (rc == 0)
+		rc = check_ok(&reply);
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(reply, key), i, item) {
+		rc = json_is_string(item) ? row(ctx, json_string_value(item))
+					  : cli_fail(EXIT_REJECTED, "malformed row from the daemon");
+		if (rc)
+			break;
+	}
+	item = json_object_get(reply, "cursor");
+	*cursor = json_is_integer(item) ? json_integer_value(item) : -1;
+	json_decref(reply);
+	return rc;
+}
+
+int
+client_rows(struct cli *c, json_t *req, const char *key, client_text_fn row, void *ctx)
+{
+	long long cursor = 0;
+	int rc = 0;
+
+	while (rc == 0 && cursor >= 0) {
+		json_object_set_new(req, "cursor", json_integer(cursor));
+		json_incref(req);
+		rc = exchange(c, req);
+		if (rc == 0)
+			rc = page_rows(c, key, row, ctx, &cursor);
+	}
+	json_decref(req);
+	return rc;
+}
+
+int
+client_split(const char *row, char *buf, size_t len, const char **fields, int max)
+{
+	size_t n = strlen(row);
+	int count = 0;
+	char *p;
+
+	if (n >= len)
+		return -1;
+	memcpy(buf, row, n + 1);
+	for (p = buf; *p && count < max;) {
+		fields[count++] = p;
+		p = strchr(p, ' ');
+		if (p == NULL)
+			break;
+		*p++ = '\0';
+	}
+	return count;
 }
 
 void

@@ -28,6 +28,24 @@ typedef int (*client_row_fn)(void *ctx, json_t *row);
  */
 int client_pages(struct cli *c, json_t *req, const char *key, client_row_fn row, void *ctx);
 
+/* A row of the BIB or session table: one string of space-separated fields
+ * (NUL-terminated, valid during the call). 0 to go on, or an exit code. */
+typedef int (*client_text_fn)(void *ctx, const char *row);
+
+/*
+ * As client_pages() for the tables whose rows are plain strings (bib.display,
+ * session.display): the replies are scanned, not parsed into a tree, since
+ * there can be a million rows (replies of another shape are parsed).
+ */
+int client_rows(struct cli *c, json_t *req, const char *key, client_text_fn row, void *ctx);
+
+/*
+ * Splits a table row of the protocol (space-separated fields, e.g. a
+ * session) into at most `max` fields, copied into `buf`. Returns the
+ * number of fields, or -1 when the row does not fit.
+ */
+int client_split(const char *row, char *buf, size_t len, const char **fields, int max);
+
 void client_close(struct cli *c);
 
 #endif

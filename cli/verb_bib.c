@@ -30,33 +30,28 @@ struct bib_out {
 	uint64_t count; /* rows printed (JSON needs commas) */
 };
 
-/* Row from the daemon: [ipv6, port, ipv4, port, static]. */
+/* Row from the daemon: "IPV6 PORT IPV4 PORT static|dynamic". */
 static int
-print_row(void *arg, json_t *row)
+print_row(void *arg, const char *text)
 {
 	struct bib_out *o = arg;
-	const char *a6 = json_string_value(json_array_get(row, 0));
-	const char *a4 = json_string_value(json_array_get(row, 2));
-	json_int_t p6 = json_integer_value(json_array_get(row, 1));
-	json_int_t p4 = json_integer_value(json_array_get(row, 3));
-	bool is_static = json_is_true(json_array_get(row, 4));
-	char s6[64], s4[64];
+	const char *f[5];
+	char buf[160], s6[80], s4[40];
+	bool is_static;
 
-	if (a6 == NULL || a4 == NULL)
+	if (client_split(text, buf, sizeof(buf), f, 5) != 5)
 		return cli_fail(EXIT_REJECTED, "malformed BIB row from the daemon");
+	is_static = strcmp(f[4], "static") == 0;
 	if (o->format == FMT_TABLE) {
-		fprintf(o->f, "[%s] %s#%" JSON_INTEGER_FORMAT " - %s#%" JSON_INTEGER_FORMAT "\n",
-			is_static ? "Static" : "Dynamic", a4, p4, o->numeric ? a6 : names_ipv6(a6),
-			p6);
+		fprintf(o->f, "[%s] %s#%s - %s#%s\n", is_static ? "Static" : "Dynamic", f[2], f[3],
+			o->numeric ? f[0] : names_ipv6(f[0]), f[1]);
 	} else if (o->format == FMT_CSV) {
-		const char *fields[6] = {o->proto, a6, s6, a4, s4, is_static ? "1" : "0"};
+		const char *fields[6] = {o->proto, f[0], f[1], f[2], f[3], is_static ? "1" : "0"};
 
-		snprintf(s6, sizeof(s6), "%" JSON_INTEGER_FORMAT, p6);
-		snprintf(s4, sizeof(s4), "%" JSON_INTEGER_FORMAT, p4);
 		csv_row(o->f, 6, fields);
 	} else {
-		snprintf(s6, sizeof(s6), "%s#%" JSON_INTEGER_FORMAT, a6, p6);
-		snprintf(s4, sizeof(s4), "%s#%" JSON_INTEGER_FORMAT, a4, p4);
+		snprintf(s6, sizeof(s6), "%s#%s", f[0], f[1]);
+		snprintf(s4, sizeof(s4), "%s#%s", f[2], f[3]);
 		fprintf(o->f, "%s\n  {\"protocol\": \"%s\", \"ipv6 address\": \"%s\", "
 			      "\"ipv4 address\": \"%s\", \"static\": %s}",
 			o->count ? "," : "", o->proto, s6, s4, is_static ? "true" : "false");
@@ -91,7 +86,7 @@ verb_bib_display(struct cli *c, const struct args *a)
 			fprintf(c->out, "%s:\n", o.proto);
 		req = client_request("bib.display");
 		json_object_set_new(req, "protocol", json_string(o.proto));
-		rc = client_pages(c, req, "entries", print_row, &o);
+		rc = client_rows(c, req, "entries", print_row, &o);
 	}
 	if (o.format == FMT_JSON)
 		fputs(o.count ? "\n]\n" : "]\n", c->out);

@@ -11,6 +11,7 @@
  * translator's two faces (pool4 mask, pool6 address).
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -38,28 +39,30 @@ struct session_out {
 	uint64_t count;
 };
 
-/* Daemon row: [src6, p, dst6, p, src4, p, dst4, p, expires ms, state|null]. */
+/* Daemon row: "SRC6 PORT DST6 PORT SRC4 PORT DST4 PORT EXPIRES_MS STATE". */
 struct row {
+	char buf[256];
 	const char *addr[4];
-	char port[4][8];
+	const char *port[4];
+	const char *expires_ms;
 	char expires[32];
-	json_int_t expires_ms;
 	const char *state; /* NULL for UDP and ICMP */
 };
 
 static bool
-read_row(json_t *j, struct row *r)
+read_row(const char *text, struct row *r)
 {
+	const char *f[10];
+
+	if (client_split(text, r->buf, sizeof(r->buf), f, 10) != 10)
+		return false;
 	for (int i = 0; i < 4; i++) {
-		r->addr[i] = json_string_value(json_array_get(j, (size_t)(2 * i)));
-		if (r->addr[i] == NULL)
-			return false;
-		snprintf(r->port[i], sizeof(r->port[i]), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_array_get(j, (size_t)(2 * i + 1))));
+		r->addr[i] = f[2 * i];
+		r->port[i] = f[2 * i + 1];
 	}
-	r->expires_ms = json_integer_value(json_array_get(j, 8));
-	globals_print_time((uint64_t)r->expires_ms, r->expires, sizeof(r->expires));
-	r->state = json_string_value(json_array_get(j, 9));
+	r->expires_ms = f[8];
+	globals_print_time(strtoull(f[8], NULL, 10), r->expires, sizeof(r->expires));
+	r->state = strcmp(f[9], "-") == 0 ? NULL : f[9];
 	return true;
 }
 
@@ -96,7 +99,7 @@ print_json(struct session_out *o, const struct row *r)
 	fprintf(o->f, "%s\n  {\"protocol\": \"%s\"", o->count ? "," : "", o->proto);
 	for (int i = 0; i < 4; i++)
 		fprintf(o->f, ", \"%s\": \"%s#%s\"", keys[i], r->addr[i], r->port[i]);
-	fprintf(o->f, ", \"expires in ms\": %" JSON_INTEGER_FORMAT, r->expires_ms);
+	fprintf(o->f, ", \"expires in ms\": %s", r->expires_ms);
 	if (r->state)
 		fprintf(o->f, ", \"state\": \"%s\"}", r->state);
 	else
@@ -104,12 +107,12 @@ print_json(struct session_out *o, const struct row *r)
 }
 
 static int
-print_row(void *arg, json_t *j)
+print_row(void *arg, const char *text)
 {
 	struct session_out *o = arg;
 	struct row r;
 
-	if (!read_row(j, &r))
+	if (!read_row(text, &r))
 		return cli_fail(EXIT_REJECTED, "malformed session row from the daemon");
 	if (o->format == FMT_TABLE)
 		print_table(o, &r);
@@ -147,7 +150,7 @@ verb_session_display(struct cli *c, const struct args *a)
 			fprintf(c->out, "%s:\n", o.proto);
 		req = client_request("session.display");
 		json_object_set_new(req, "protocol", json_string(o.proto));
-		rc = client_pages(c, req, "sessions", print_row, &o);
+		rc = client_rows(c, req, "sessions", print_row, &o);
 	}
 	if (o.format == FMT_JSON)
 		fputs(o.count ? "\n]\n" : "]\n", c->out);

@@ -19,13 +19,15 @@
 
 #include <errno.h>
 
-static bool in_pool6(const struct nat64 *n, const struct in6_addr *a)
+static bool
+in_pool6(const struct nat64 *n, const struct in6_addr *a)
 {
 	return rfc6052_contains(&n->g.pool6, a);
 }
 
 /* Checks on the IPv6 packet's addresses and kind, before any state. */
-static struct verdict check6(struct xlation *x)
+static struct verdict
+check6(struct xlation *x)
 {
 	const struct globals *g = &x->n->g;
 	const struct pkt_l3 *o = &x->info.outer;
@@ -53,7 +55,8 @@ static struct verdict check6(struct xlation *x)
 	return verdict_continue();
 }
 
-static struct verdict found(struct xlation *x, struct session *s)
+static struct verdict
+found(struct xlation *x, struct session *s)
 {
 	x->session = s;
 	x->bib = session_bib(&x->n->bib, s);
@@ -63,7 +66,8 @@ static struct verdict found(struct xlation *x, struct session *s)
 /* session_add() refused: RFC 6888 REQ-4 limits, or memory. 6->4 answers
  * like a failed mapping (RFC 6146 §3.5.1.1: ICMPv6 1/3); 4->6 with 3/13,
  * a policy refusal (RFC 1812 §5.2.7.1). */
-static struct verdict refused(struct xlation *x, int err, bool v6)
+static struct verdict
+refused(struct xlation *x, int err, bool v6)
 {
 	enum stat_id why;
 
@@ -84,14 +88,16 @@ static struct verdict refused(struct xlation *x, int err, bool v6)
 	return verdict_drop_icmp4(x, why, ICMPERR4_UNREACH, ICMPERR4_ADMIN, 0);
 }
 
-static bool taken(void *ctx, const struct taddr4 *t)
+static bool
+taken(void *ctx, const struct taddr4 *t)
 {
 	const struct xlation *x = ctx;
 
 	return bib_find4(&x->n->bib, x->in.proto, t) != NULL;
 }
 
-struct verdict filtering_choose_mask(struct xlation *x, struct taddr4 *mask)
+struct verdict
+filtering_choose_mask(struct xlation *x, struct taddr4 *mask)
 {
 	struct nat64 *n = x->n;
 	struct rfc6056_query q = {
@@ -119,8 +125,8 @@ struct verdict filtering_choose_mask(struct xlation *x, struct taddr4 *mask)
 	return verdict_continue();
 }
 
-struct verdict filtering_add_session6(struct xlation *x, const struct taddr4 *mask,
-				      enum tcp_state state)
+struct verdict
+filtering_add_session6(struct xlation *x, const struct taddr4 *mask, enum tcp_state state)
 {
 	const struct tuple *t = &x->in;
 	/* RFC 6146 §3.5.3: an ICMP session's remote "port" is the
@@ -140,8 +146,8 @@ struct verdict filtering_add_session6(struct xlation *x, const struct taddr4 *ma
 	return found(x, s);
 }
 
-struct verdict filtering_add_session4(struct xlation *x, const struct bib_entry *e,
-				      enum tcp_state state)
+struct verdict
+filtering_add_session4(struct xlation *x, const struct bib_entry *e, enum tcp_state state)
 {
 	const struct tuple *t = &x->in;
 	bool icmp = t->proto == L4_ICMP;
@@ -162,7 +168,8 @@ struct verdict filtering_add_session4(struct xlation *x, const struct bib_entry 
 	return found(x, s);
 }
 
-bool filtering_adf_allows(const struct xlation *x, const struct bib_entry *e)
+bool
+filtering_adf_allows(const struct xlation *x, const struct bib_entry *e)
 {
 	/* Address-dependent filtering (RFC 4787 §5 REQ-8 option, Jool's
 	 * address-dependent-filtering): only from IPv4 addresses the IPv6
@@ -171,7 +178,8 @@ bool filtering_adf_allows(const struct xlation *x, const struct bib_entry *e)
 }
 
 /* RFC 6146 §3.5.1.1 (UDP) and §3.5.3 (ICMP query), IPv6 side. */
-static struct verdict udp_icmp6(struct xlation *x)
+static struct verdict
+udp_icmp6(struct xlation *x)
 {
 	struct bib *db = &x->n->bib;
 	const struct tuple *t = &x->in;
@@ -199,7 +207,8 @@ static struct verdict udp_icmp6(struct xlation *x)
 }
 
 /* RFC 6146 §3.5.1 (UDP) and §3.5.3 (ICMP query), IPv4 side. */
-static struct verdict udp_icmp4(struct xlation *x)
+static struct verdict
+udp_icmp4(struct xlation *x)
 {
 	struct bib *db = &x->n->bib;
 	const struct tuple *t = &x->in;
@@ -233,7 +242,8 @@ static struct verdict udp_icmp4(struct xlation *x)
 /* ICMP errors: the BIB entry of the flow they are about, no session, no
  * change to any state (JOOL-REFERENCE §6; Jool counts a miss in
  * SESSION_NOT_FOUND). */
-static struct verdict icmp_error6(struct xlation *x)
+static struct verdict
+icmp_error6(struct xlation *x)
 {
 	x->bib = bib_find6(&x->n->bib, x->in.proto, &x->in.src6);
 	if (!x->bib)
@@ -241,7 +251,8 @@ static struct verdict icmp_error6(struct xlation *x)
 	return verdict_continue();
 }
 
-static struct verdict icmp_error4(struct xlation *x)
+static struct verdict
+icmp_error4(struct xlation *x)
 {
 	x->bib = bib_find4(&x->n->bib, x->in.proto, &x->in.dst4);
 	if (!x->bib)
@@ -249,7 +260,8 @@ static struct verdict icmp_error4(struct xlation *x)
 	return verdict_continue();
 }
 
-struct verdict filtering6(struct xlation *x)
+struct verdict
+filtering6(struct xlation *x)
 {
 	struct verdict v = check6(x);
 
@@ -262,7 +274,8 @@ struct verdict filtering6(struct xlation *x)
 	return udp_icmp6(x);
 }
 
-struct verdict filtering4(struct xlation *x)
+struct verdict
+filtering4(struct xlation *x)
 {
 	/* Jool: a destination outside pool4 is not ours. For an ICMP error
 	 * the tuple's destination is the quoted packet's source: our mask. */

@@ -27,27 +27,31 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 
-static bool is_syn(const struct xlation *x)
+static bool
+is_syn(const struct xlation *x)
 {
 	return (x->in.tcp_flags & TH_SYN) != 0;
 }
 
 /* A packet of a live session (RFC 6146 §3.5.2.2, every state but CLOSED). */
-static struct verdict update(struct xlation *x, struct session *s, enum tcp_dir dir)
+static struct verdict
+update(struct xlation *x, struct session *s, enum tcp_dir dir)
 {
 	struct bib *db = &x->n->bib;
 
 	/* The only DROP a live session gives: a v4 packet while the v4 SYN it
 	 * holds (type 2) waits; it must not authorise itself. */
 	if (session_tcp_update(db, s, dir, x->in.tcp_flags, x->now) == TCP_FATE_DROP)
-		return verdict_drop(x, session_stored(db, s, NULL) ? STAT_SO_WAITING : STAT_UNKNOWN);
+		return verdict_drop(x,
+				    session_stored(db, s, NULL) ? STAT_SO_WAITING : STAT_UNKNOWN);
 	x->session = s;
 	x->bib = session_bib(db, s);
 	return verdict_continue();
 }
 
 /* Is `t` in pool4 set `set`? */
-static bool set_has(const struct pool4_set *set, const struct taddr4 *t)
+static bool
+set_has(const struct pool4_set *set, const struct taddr4 *t)
 {
 	const struct pool4_range *r;
 	const struct pool4_run *run;
@@ -72,7 +76,8 @@ struct accept_ctx {
 
 /* JOOL-REFERENCE §3.6: the stored taddr is used only if it is in the
  * packet's mask domain, and it must still be free. */
-static bool accept_local(void *ctx, const struct taddr4 *local)
+static bool
+accept_local(void *ctx, const struct taddr4 *local)
 {
 	const struct accept_ctx *c = ctx;
 
@@ -87,7 +92,8 @@ static bool accept_local(void *ctx, const struct taddr4 *local)
  * V4_INIT, and this v6 SYN moves it to ESTABLISHED; the stored packet is
  * dropped (the remote will retransmit it into the open session).
  */
-static struct verdict simultaneous_open(struct xlation *x, uint32_t handle)
+static struct verdict
+simultaneous_open(struct xlation *x, uint32_t handle)
 {
 	struct nat64 *n = x->n;
 	struct taddr4 mask = syn_queue_local(&n->synq, handle);
@@ -101,7 +107,8 @@ static struct verdict simultaneous_open(struct xlation *x, uint32_t handle)
 }
 
 /* CLOSED + v6 SYN. */
-static struct verdict v6_syn(struct xlation *x)
+static struct verdict
+v6_syn(struct xlation *x)
 {
 	struct nat64 *n = x->n;
 	const struct bib_entry *e = bib_find6(&n->bib, L4_TCP, &x->in.src6);
@@ -127,7 +134,8 @@ static struct verdict v6_syn(struct xlation *x)
 }
 
 /* CLOSED + v6 non-SYN: through the BIB entry, creating nothing. */
-static struct verdict v6_other(struct xlation *x)
+static struct verdict
+v6_other(struct xlation *x)
 {
 	x->bib = bib_find6(&x->n->bib, L4_TCP, &x->in.src6);
 	if (!x->bib)
@@ -135,7 +143,8 @@ static struct verdict v6_other(struct xlation *x)
 	return verdict_continue();
 }
 
-struct verdict filtering_tcp6(struct xlation *x)
+struct verdict
+filtering_tcp6(struct xlation *x)
 {
 	struct session *s = session_find6(&x->n->bib, L4_TCP, &x->in.src6, &x->in.dst4);
 
@@ -145,7 +154,8 @@ struct verdict filtering_tcp6(struct xlation *x)
 }
 
 /* CLOSED + v4 SYN without a BIB entry: type 1. */
-static struct verdict store_type1(struct xlation *x)
+static struct verdict
+store_type1(struct xlation *x)
 {
 	struct nat64 *n = x->n;
 	int err = syn_queue_add1(&n->synq, &x->in.src4, &x->in.dst4, x->p->data,
@@ -166,7 +176,8 @@ static struct verdict store_type1(struct xlation *x)
 
 /* CLOSED + v4 SYN through a BIB entry ADF refuses: type 2, a V4_INIT
  * session holding the packet for 6 s (session_attach_stored()). */
-static struct verdict store_type2(struct xlation *x, const struct bib_entry *e)
+static struct verdict
+store_type2(struct xlation *x, const struct bib_entry *e)
 {
 	struct nat64 *n = x->n;
 	uint32_t handle;
@@ -192,7 +203,8 @@ static struct verdict store_type2(struct xlation *x, const struct bib_entry *e)
 }
 
 /* CLOSED + v4 SYN. */
-static struct verdict v4_syn(struct xlation *x, const struct bib_entry *e)
+static struct verdict
+v4_syn(struct xlation *x, const struct bib_entry *e)
 {
 	/* Jool's drop-externally-initiated-tcp: silent, counted. */
 	if (x->n->g.drop_external_tcp)
@@ -205,7 +217,8 @@ static struct verdict v4_syn(struct xlation *x, const struct bib_entry *e)
 }
 
 /* CLOSED + v4 non-SYN: through the BIB entry, creating nothing. */
-static struct verdict v4_other(struct xlation *x, const struct bib_entry *e)
+static struct verdict
+v4_other(struct xlation *x, const struct bib_entry *e)
 {
 	if (!e)
 		return verdict_drop(x, STAT_SYN4_EXPECTED);
@@ -215,7 +228,8 @@ static struct verdict v4_other(struct xlation *x, const struct bib_entry *e)
 	return verdict_continue();
 }
 
-struct verdict filtering_tcp4(struct xlation *x)
+struct verdict
+filtering_tcp4(struct xlation *x)
 {
 	struct bib *db = &x->n->bib;
 	struct session *s = session_find4(db, L4_TCP, &x->in.dst4, &x->in.src4);

@@ -16,7 +16,8 @@
  */
 #include "pipeline.h"
 
-struct verdict hairpin(struct xlation *x)
+struct verdict
+hairpin(struct xlation *x)
 {
 	const struct xlat_addrs4 *a = &x->out4;
 	const struct taddr4 *to = x->in.is_error ? &a->inner_src : &a->dst;

@@ -11,13 +11,15 @@ enum {
 	ICMP_HDR = 8,
 };
 
-static void put16(uint8_t *p, uint16_t v)
+static void
+put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+static void
+put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
@@ -26,14 +28,16 @@ static void put32(uint8_t *p, uint32_t v)
 /* RFC 4443 §2.4 (e.1), (e.2): never about an ICMP error; a non-first
  * fragment can't be told apart from one. RFC 1812 §4.3.2.7 says the same
  * for IPv4. */
-static bool about_error_or_fragment(const struct pkt_l3 *l3)
+static bool
+about_error_or_fragment(const struct pkt_l3 *l3)
 {
 	if (l3->frag_offset != 0)
 		return true;
 	return l3->has_icmp && l3->icmp_is_error;
 }
 
-bool icmp_error_allowed6(const uint8_t *pkt, const struct pkt_info *info)
+bool
+icmp_error_allowed6(const uint8_t *pkt, const struct pkt_info *info)
 {
 	static const struct in6_addr any = IN6ADDR_ANY_INIT;
 	const uint8_t *src = pkt + 8;
@@ -49,14 +53,16 @@ bool icmp_error_allowed6(const uint8_t *pkt, const struct pkt_info *info)
 }
 
 /* RFC 1812 §4.3.2.7 / RFC 1122 §3.2.2: the source must name one host. */
-static bool host_address4(const uint8_t *a)
+static bool
+host_address4(const uint8_t *a)
 {
 	if (a[0] == 0 || a[0] == 127) /* "this network", loopback */
 		return false;
 	return a[0] < 224; /* multicast, class E and 255.255.255.255 */
 }
 
-bool icmp_error_allowed4(const uint8_t *pkt, const struct pkt_info *info)
+bool
+icmp_error_allowed4(const uint8_t *pkt, const struct pkt_info *info)
 {
 	const uint8_t *dst = pkt + 16;
 
@@ -67,8 +73,9 @@ bool icmp_error_allowed4(const uint8_t *pkt, const struct pkt_info *info)
 	return host_address4(pkt + 12);
 }
 
-uint32_t icmp_error_build6(uint8_t *out, const struct in6_addr *src, const uint8_t *orig,
-			   uint32_t orig_len, const struct icmp_error *e)
+uint32_t
+icmp_error_build6(uint8_t *out, const struct in6_addr *src, const uint8_t *orig, uint32_t orig_len,
+		  const struct icmp_error *e)
 {
 	uint32_t quote = orig_len;
 	uint32_t icmp_len;
@@ -101,8 +108,9 @@ uint32_t icmp_error_build6(uint8_t *out, const struct in6_addr *src, const uint8
 	return IP6_HDR + icmp_len;
 }
 
-uint32_t icmp_error_build4(uint8_t *out, struct in_addr src, uint16_t id, const uint8_t *orig,
-			   uint32_t orig_len, const struct icmp_error *e)
+uint32_t
+icmp_error_build4(uint8_t *out, struct in_addr src, uint16_t id, const uint8_t *orig,
+		  uint32_t orig_len, const struct icmp_error *e)
 {
 	uint32_t quote = orig_len;
 	uint32_t total;

@@ -28,14 +28,14 @@ enum {
 /* Types and codes the engine sends (RFC 792, RFC 4443 §3). */
 enum {
 	ICMPERR4_UNREACH = 3,
-	ICMPERR4_PORT = 3,       /* port unreachable */
-	ICMPERR4_SRC_ROUTE = 5,  /* source route failed */
-	ICMPERR4_ADMIN = 13,     /* communication administratively prohibited */
-	ICMPERR4_TIME = 11,      /* time exceeded, code 0: TTL in transit */
+	ICMPERR4_PORT = 3,      /* port unreachable */
+	ICMPERR4_SRC_ROUTE = 5, /* source route failed */
+	ICMPERR4_ADMIN = 13,    /* communication administratively prohibited */
+	ICMPERR4_TIME = 11,     /* time exceeded, code 0: TTL in transit */
 	ICMPERR6_UNREACH = 1,
-	ICMPERR6_ADDR = 3,       /* address unreachable */
-	ICMPERR6_TIME = 3,       /* time exceeded, code 0: hop limit in transit */
-	ICMPERR6_PARAM = 4,      /* parameter problem, code 0: erroneous field */
+	ICMPERR6_ADDR = 3,  /* address unreachable */
+	ICMPERR6_TIME = 3,  /* time exceeded, code 0: hop limit in transit */
+	ICMPERR6_PARAM = 4, /* parameter problem, code 0: erroneous field */
 };
 
 /* An error to send: family 0 means none. `rest` is the 32-bit field after

@@ -19,7 +19,8 @@
 
 #include "rfc6052.h"
 
-static enum l4proto l4proto_of(uint8_t ipproto)
+static enum l4proto
+l4proto_of(uint8_t ipproto)
 {
 	if (ipproto == IPPROTO_TCP)
 		return L4_TCP;
@@ -38,19 +39,22 @@ static enum l4proto l4proto_of(uint8_t ipproto)
  * by (source, destination, protocol, fragment ID) filled by first
  * fragments). Until then it is dropped, counted apart.
  */
-static struct verdict no_ports(struct xlation *x, enum stat_id icmp_reason)
+static struct verdict
+no_ports(struct xlation *x, enum stat_id icmp_reason)
 {
 	if (x->info.outer.frag_offset != 0)
 		return verdict_drop(x, STAT_FRAGMENT_NO_TUPLE);
 	return verdict_drop(x, icmp_reason);
 }
 
-static bool has_tuple(const struct pkt_l3 *l3)
+static bool
+has_tuple(const struct pkt_l3 *l3)
 {
 	return l3->has_ports || (l3->has_icmp && l3->icmp_is_error);
 }
 
-static struct taddr6 taddr6_at(const uint8_t *addr, uint16_t port)
+static struct taddr6
+taddr6_at(const uint8_t *addr, uint16_t port)
 {
 	struct taddr6 t = {.port = port};
 
@@ -58,7 +62,8 @@ static struct taddr6 taddr6_at(const uint8_t *addr, uint16_t port)
 	return t;
 }
 
-static struct taddr4 taddr4_at(const uint8_t *addr, uint16_t port)
+static struct taddr4
+taddr4_at(const uint8_t *addr, uint16_t port)
 {
 	struct taddr4 t = {.port = port};
 
@@ -66,7 +71,8 @@ static struct taddr4 taddr4_at(const uint8_t *addr, uint16_t port)
 	return t;
 }
 
-struct verdict incoming_tuple6(struct xlation *x)
+struct verdict
+incoming_tuple6(struct xlation *x)
 {
 	const struct prefix6 *pool6 = &x->n->g.pool6;
 	const struct pkt_l3 *o = &x->info.outer;
@@ -98,7 +104,8 @@ struct verdict incoming_tuple6(struct xlation *x)
 	return verdict_continue();
 }
 
-struct verdict incoming_tuple4(struct xlation *x)
+struct verdict
+incoming_tuple4(struct xlation *x)
 {
 	const struct pkt_l3 *o = &x->info.outer;
 	const uint8_t *ip4 = x->p->data;

@@ -22,7 +22,8 @@
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,7 +38,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 /* ---- Settings ------------------------------------------------------- */
 
 /* The value of a numeric or boolean key, as the key table sees it. */
-static bool key_value(const struct globals *g, const struct global_key *k, uint64_t *v)
+static bool
+key_value(const struct globals *g, const struct global_key *k, uint64_t *v)
 {
 	const uint8_t *f = (const uint8_t *)g + k->offset;
 	uint32_t u32;
@@ -59,7 +61,8 @@ static bool key_value(const struct globals *g, const struct global_key *k, uint6
 	}
 }
 
-static int check_plateaus(const struct xlat_config *x, char *err, size_t errlen)
+static int
+check_plateaus(const struct xlat_config *x, char *err, size_t errlen)
 {
 	if (x->mtu_plateau_count == 0 || x->mtu_plateau_count > MTU_PLATEAUS_MAX)
 		return fail(err, errlen, "mtu-plateaus: %u entries; 1 to %d are allowed",
@@ -72,7 +75,8 @@ static int check_plateaus(const struct xlat_config *x, char *err, size_t errlen)
 
 /* The tables' own minimums (bib.h), which the key table repeats; checked
  * here too so that applying them can't fail half way. */
-static int check_timeouts(const struct globals *g, char *err, size_t errlen)
+static int
+check_timeouts(const struct globals *g, char *err, size_t errlen)
 {
 	/* (ICMP has no minimum.) */
 	if (g->udp_timeout < BIB_TIMEOUT_UDP_MIN || g->tcp_est_timeout < BIB_TIMEOUT_TCP_EST_MIN ||
@@ -82,7 +86,8 @@ static int check_timeouts(const struct globals *g, char *err, size_t errlen)
 }
 
 /* Every key within the limits of the key table (globals.c), pool6 valid. */
-static int check_globals(const struct globals *g, char *err, size_t errlen)
+static int
+check_globals(const struct globals *g, char *err, size_t errlen)
 {
 	enum rfc6052_error e6;
 	uint64_t v;
@@ -96,8 +101,8 @@ static int check_globals(const struct globals *g, char *err, size_t errlen)
 		if (!key_value(g, k, &v))
 			continue;
 		if (v < k->min || v > k->max)
-			return fail(err, errlen, "%s: %" PRIu64 " is out of range (%" PRIu64
-				    " to %" PRIu64 ")",
+			return fail(err, errlen,
+				    "%s: %" PRIu64 " is out of range (%" PRIu64 " to %" PRIu64 ")",
 				    k->name, v, k->min, k->max);
 	}
 	if (check_plateaus(&g->xlat, err, errlen))
@@ -105,7 +110,8 @@ static int check_globals(const struct globals *g, char *err, size_t errlen)
 	return check_timeouts(g, err, errlen);
 }
 
-static bool same_pool6(const struct globals *a, const struct globals *b)
+static bool
+same_pool6(const struct globals *a, const struct globals *b)
 {
 	return a->pool6_set == b->pool6_set && a->pool6.len == b->pool6.len &&
 	       in6_equal(&a->pool6.addr, &b->pool6.addr);
@@ -115,7 +121,8 @@ static bool same_pool6(const struct globals *a, const struct globals *b)
 
 /* Every BIB and session event: counted, and logged as logging-bib /
  * logging-session say (read at each event, so a change applies at once). */
-static void on_event(void *ctx, const struct bib_event *ev)
+static void
+on_event(void *ctx, const struct bib_event *ev)
 {
 	static const enum stat_id counter[] = {
 		[BIB_EVENT_BIB_ADDED] = STAT_BIB_CREATED,
@@ -133,14 +140,16 @@ static void on_event(void *ctx, const struct bib_event *ev)
 }
 
 /* A session let go of its type-2 SYN without an error due. */
-static void on_release(void *ctx, uint32_t handle)
+static void
+on_release(void *ctx, uint32_t handle)
 {
 	struct nat64 *n = ctx;
 
 	syn_queue_free(&n->synq, handle);
 }
 
-static void bib_config_of(struct nat64 *n, struct bib_config *cfg)
+static void
+bib_config_of(struct nat64 *n, struct bib_config *cfg)
 {
 	bib_config_default(cfg);
 	cfg->key = n->params.key;
@@ -156,8 +165,9 @@ static void bib_config_of(struct nat64 *n, struct bib_config *cfg)
 
 /* ---- Life cycle ----------------------------------------------------- */
 
-int nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_params *p,
-		 char *err, size_t errlen)
+int
+nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_params *p, char *err,
+	     size_t errlen)
 {
 	struct bib_config cfg;
 	struct nat64 *n;
@@ -196,7 +206,8 @@ err_nomem:
 	return -ENOMEM;
 }
 
-void nat64_destroy(struct nat64 *n)
+void
+nat64_destroy(struct nat64 *n)
 {
 	if (!n)
 		return;
@@ -206,8 +217,8 @@ void nat64_destroy(struct nat64 *n)
 	free(n);
 }
 
-void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		 struct nat64_result *res)
+void
+nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
 {
 	pipeline_run(n, p, now, reply, res);
 }
@@ -235,7 +246,8 @@ enum {
  * RST or an ACK, and that packet revives the session (TRANS + non-RST ->
  * ESTABLISHED); otherwise the session dies on the transitory timer.
  */
-static uint32_t build_probe(uint8_t *b, const struct session_tuple *t)
+static uint32_t
+build_probe(uint8_t *b, const struct session_tuple *t)
 {
 	uint8_t *tcp = b + 40;
 	uint16_t csum;
@@ -263,7 +275,8 @@ static uint32_t build_probe(uint8_t *b, const struct session_tuple *t)
 
 /* RFC 6146 §3.5.2.2: a stored v4 SYN whose 6 s ran out gets ICMPv4 3/3
  * (JOOL-REFERENCE §3.6: port unreachable, as Jool's code). */
-static void answer_syn(void *arg, const uint8_t *pkt, uint32_t len)
+static void
+answer_syn(void *arg, const uint8_t *pkt, uint32_t len)
 {
 	static const struct icmp_error e = {4, ICMPERR4_UNREACH, ICMPERR4_PORT, 0};
 	const struct pkt_info syn = {0}; /* a stored SYN: TCP, first fragment */
@@ -286,7 +299,8 @@ static void answer_syn(void *arg, const uint8_t *pkt, uint32_t len)
 	t->emit(t->ctx, buf, out);
 }
 
-static void on_action(void *arg, const struct session_action *a)
+static void
+on_action(void *arg, const struct session_action *a)
 {
 	struct tick *t = arg;
 	struct nat64 *n = t->n;
@@ -306,7 +320,8 @@ static void on_action(void *arg, const struct session_action *a)
 	syn_queue_free(&n->synq, a->stored);
 }
 
-void nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx)
+void
+nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx)
 {
 	struct tick t = {n, now, emit, ctx};
 
@@ -316,12 +331,14 @@ void nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx)
 
 /* ---- Control plane -------------------------------------------------- */
 
-const struct globals *nat64_globals(const struct nat64 *n)
+const struct globals *
+nat64_globals(const struct nat64 *n)
 {
 	return &n->g;
 }
 
-int nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t errlen)
+int
+nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t errlen)
 {
 	if (!g) {
 		fail(err, errlen, "missing argument");
@@ -346,13 +363,14 @@ int nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_
 	return 0;
 }
 
-int nat64_pool4_add(struct nat64 *n, const struct pool4_entry *e,
-		    const struct pool4_iterations *iter)
+int
+nat64_pool4_add(struct nat64 *n, const struct pool4_entry *e, const struct pool4_iterations *iter)
 {
 	return pool4_add(n->pool4, e, iter);
 }
 
-int nat64_pool4_remove(struct nat64 *n, const struct pool4_entry *e, bool quick, uint64_t now)
+int
+nat64_pool4_remove(struct nat64 *n, const struct pool4_entry *e, bool quick, uint64_t now)
 {
 	uint32_t mask, first;
 	uint16_t lo, hi;
@@ -371,25 +389,29 @@ int nat64_pool4_remove(struct nat64 *n, const struct pool4_entry *e, bool quick,
 	return 0;
 }
 
-void nat64_pool4_flush(struct nat64 *n, bool quick, uint64_t now)
+void
+nat64_pool4_flush(struct nat64 *n, bool quick, uint64_t now)
 {
 	pool4_flush(n->pool4);
 	if (!quick)
 		bib_flush(&n->bib, now);
 }
 
-int nat64_pool4_set_fallback(struct nat64 *n, const struct in_addr *addrs, size_t count)
+int
+nat64_pool4_set_fallback(struct nat64 *n, const struct in_addr *addrs, size_t count)
 {
 	return pool4_set_fallback(n->pool4, addrs, count);
 }
 
-const struct pool4 *nat64_pool4(const struct nat64 *n)
+const struct pool4 *
+nat64_pool4(const struct nat64 *n)
 {
 	return n->pool4;
 }
 
-int nat64_bib_add(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6,
-		  const struct taddr4 *a4, uint64_t now)
+int
+nat64_bib_add(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6, const struct taddr4 *a4,
+	      uint64_t now)
 {
 	if ((unsigned)proto >= L4_COUNT || !a6 || !a4)
 		return -EINVAL;
@@ -400,8 +422,9 @@ int nat64_bib_add(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6,
 	return bib_add_static(&n->bib, proto, a6, a4, now);
 }
 
-int nat64_bib_remove(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6,
-		     const struct taddr4 *a4, uint64_t now)
+int
+nat64_bib_remove(struct nat64 *n, enum l4proto proto, const struct taddr6 *a6,
+		 const struct taddr4 *a4, uint64_t now)
 {
 	struct bib_entry *e;
 	struct taddr4 t4;
@@ -423,18 +446,20 @@ int nat64_bib_remove(struct nat64 *n, enum l4proto proto, const struct taddr6 *a
 	return 0;
 }
 
-const struct bib *nat64_bib(const struct nat64 *n)
+const struct bib *
+nat64_bib(const struct nat64 *n)
 {
 	return &n->bib;
 }
 
-const struct stats *nat64_stats(const struct nat64 *n)
+const struct stats *
+nat64_stats(const struct nat64 *n)
 {
 	return &n->stats;
 }
 
-void nat64_set_log_hook(struct nat64 *n, void (*log)(void *ctx, const struct bib_event *ev),
-			void *ctx)
+void
+nat64_set_log_hook(struct nat64 *n, void (*log)(void *ctx, const struct bib_event *ev), void *ctx)
 {
 	n->log = log;
 	n->log_ctx = ctx;

@@ -22,7 +22,8 @@
 
 #include "rfc6052.h"
 
-void outgoing_tuple6(struct xlation *x)
+void
+outgoing_tuple6(struct xlation *x)
 {
 	const struct tuple *t = &x->in;
 	struct taddr4 mask = bib_entry_taddr4(x->bib);
@@ -43,7 +44,8 @@ void outgoing_tuple6(struct xlation *x)
 	a->ipv4_id = x->n->ipv4_id++;
 }
 
-void outgoing_tuple4(struct xlation *x)
+void
+outgoing_tuple4(struct xlation *x)
 {
 	const struct prefix6 *pool6 = &x->n->g.pool6;
 	const struct tuple *t = &x->in;

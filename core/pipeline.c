@@ -22,11 +22,12 @@
 #include "checksum.h"
 
 /* §3.7 IPv6 -> IPv4, and the errors the translator's refusals call for. */
-static struct verdict translate6(struct xlation *x)
+static struct verdict
+translate6(struct xlation *x)
 {
 	struct nat64 *n = x->n;
-	enum stat_id rc = xlat_6to4(x->p, &x->info, &x->out4, &n->g.xlat, n->params.mtu4,
-				    n->params.mtu6);
+	enum stat_id rc =
+		xlat_6to4(x->p, &x->info, &x->out4, &n->g.xlat, n->params.mtu4, n->params.mtu6);
 	uint8_t *ip4 = x->p->data;
 	uint16_t old, new, csum;
 
@@ -54,11 +55,12 @@ static struct verdict translate6(struct xlation *x)
 }
 
 /* §3.7 IPv4 -> IPv6. */
-static struct verdict translate4(struct xlation *x)
+static struct verdict
+translate4(struct xlation *x)
 {
 	struct nat64 *n = x->n;
-	enum stat_id rc = xlat_4to6(x->p, &x->info, &x->out6, &n->g.xlat, n->params.mtu6,
-				    n->params.mtu4);
+	enum stat_id rc =
+		xlat_4to6(x->p, &x->info, &x->out6, &n->g.xlat, n->params.mtu6, n->params.mtu4);
 
 	switch (rc) {
 	case STAT_OK:
@@ -75,7 +77,8 @@ static struct verdict translate4(struct xlation *x)
 	return verdict_continue();
 }
 
-struct verdict pipeline_core4(struct xlation *x)
+struct verdict
+pipeline_core4(struct xlation *x)
 {
 	struct verdict v;
 
@@ -89,7 +92,8 @@ struct verdict pipeline_core4(struct xlation *x)
 	return translate4(x);
 }
 
-static struct verdict core6(struct xlation *x)
+static struct verdict
+core6(struct xlation *x)
 {
 	struct verdict v;
 
@@ -106,7 +110,8 @@ static struct verdict core6(struct xlation *x)
 	return hairpin(x);
 }
 
-static struct verdict run(struct xlation *x, bool v6)
+static struct verdict
+run(struct xlation *x, bool v6)
 {
 	enum stat_id rc;
 
@@ -116,10 +121,19 @@ static struct verdict run(struct xlation *x, bool v6)
 		: pkt_parse4(x->p->data, x->p->len, &x->info);
 	if (rc != STAT_OK)
 		return verdict_drop(x, rc);
+	/*
+	 * FRAGMENTS: reassembly belongs here. A fragment
+	 * (x->info.outer.is_fragment) would be handed to the reassembler and
+	 * STOLEN until its datagram is whole, which then continues with its
+	 * own pkt_info. Until then a first fragment goes on with the ports
+	 * it carries and a later one is dropped by the incoming-tuple step
+	 * (FRAGMENT_NO_TUPLE, incoming_tuple.c).
+	 */
 	return v6 ? core6(x) : pipeline_core4(x);
 }
 
-bool pipeline_icmp_allowed(struct nat64 *n, uint64_t now)
+bool
+pipeline_icmp_allowed(struct nat64 *n, uint64_t now)
 {
 	/* RFC 4443 §2.4 (f), RFC 1812 §4.3.2.8: rate-limited. */
 	if (ratelimit_take(&n->icmp_rl, now))
@@ -131,7 +145,8 @@ bool pipeline_icmp_allowed(struct nat64 *n, uint64_t now)
 /* Build the error a step recorded, about the packet as it came in (every
  * step that records one runs before the packet changes, and the
  * translator leaves a packet it refuses untouched). */
-static void reply_icmp(struct xlation *x, uint8_t *reply, struct nat64_result *res)
+static void
+reply_icmp(struct xlation *x, uint8_t *reply, struct nat64_result *res)
 {
 	struct nat64 *n = x->n;
 	const uint8_t *orig = x->p->data;
@@ -157,7 +172,8 @@ static void reply_icmp(struct xlation *x, uint8_t *reply, struct nat64_result *r
 }
 
 /* The single exit. */
-static void finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result *res)
+static void
+finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result *res)
 {
 	*res = (struct nat64_result){.reason = STAT_OK};
 	if (verdict_ok(v)) {
@@ -170,8 +186,8 @@ static void finish(struct xlation *x, struct verdict v, uint8_t *reply, struct n
 		reply_icmp(x, reply, res);
 }
 
-void pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		  struct nat64_result *res)
+void
+pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
 {
 	struct xlation x = {.n = n, .p = p, .now = now};
 	bool v6 = p->len > 0 && p->data[0] >> 4 == 6;

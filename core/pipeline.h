@@ -102,18 +102,21 @@ struct verdict {
 	enum verdict_code code;
 };
 
-static inline struct verdict verdict_continue(void)
+static inline struct verdict
+verdict_continue(void)
 {
 	return (struct verdict){VERDICT_CONTINUE};
 }
 
-static inline bool verdict_ok(struct verdict v)
+static inline bool
+verdict_ok(struct verdict v)
 {
 	return v.code == VERDICT_CONTINUE;
 }
 
 /* Drop, counted in `why`, silently. */
-static inline struct verdict verdict_drop(struct xlation *x, enum stat_id why)
+static inline struct verdict
+verdict_drop(struct xlation *x, enum stat_id why)
 {
 	stat_inc(&x->n->stats, why);
 	x->reason = why;
@@ -121,23 +124,24 @@ static inline struct verdict verdict_drop(struct xlation *x, enum stat_id why)
 }
 
 /* Drop, counted in `why`, answering with ICMPv6 error type/code/rest. */
-static inline struct verdict verdict_drop_icmp6(struct xlation *x, enum stat_id why, uint8_t type,
-						uint8_t code, uint32_t rest)
+static inline struct verdict
+verdict_drop_icmp6(struct xlation *x, enum stat_id why, uint8_t type, uint8_t code, uint32_t rest)
 {
 	x->icmp = (struct icmp_error){6, type, code, rest};
 	return verdict_drop(x, why);
 }
 
 /* Drop, counted in `why`, answering with ICMPv4 error type/code/rest. */
-static inline struct verdict verdict_drop_icmp4(struct xlation *x, enum stat_id why, uint8_t type,
-						uint8_t code, uint32_t rest)
+static inline struct verdict
+verdict_drop_icmp4(struct xlation *x, enum stat_id why, uint8_t type, uint8_t code, uint32_t rest)
 {
 	x->icmp = (struct icmp_error){4, type, code, rest};
 	return verdict_drop(x, why);
 }
 
 /* The engine kept the packet (counted in `why`). */
-static inline struct verdict verdict_stolen(struct xlation *x, enum stat_id why)
+static inline struct verdict
+verdict_stolen(struct xlation *x, enum stat_id why)
 {
 	stat_inc(&x->n->stats, why);
 	x->reason = why;
@@ -158,7 +162,8 @@ struct verdict incoming_tuple6(struct xlation *x);
 struct verdict incoming_tuple4(struct xlation *x);
 
 /* filtering.c: RFC 6146 §3.5 (UDP §3.5.1, ICMP queries §3.5.3, ICMP
- * errors §3.5.4 via §3.4) and the address checks that precede it. */
+ * errors: the BIB entry of the flow they quote) and the address checks
+ * that precede it. */
 struct verdict filtering6(struct xlation *x);
 struct verdict filtering4(struct xlation *x);
 /* Shared with filtering_tcp.c: a free pool4 taddr for x->in.src6 (RFC

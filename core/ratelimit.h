@@ -24,7 +24,8 @@ struct ratelimit {
 };
 
 /* A full bucket of `rate` per second. */
-static inline void ratelimit_init(struct ratelimit *r, uint32_t rate, uint64_t now)
+static inline void
+ratelimit_init(struct ratelimit *r, uint32_t rate, uint64_t now)
 {
 	r->rate = rate;
 	r->tokens = (uint64_t)rate * RATELIMIT_UNIT;
@@ -32,7 +33,8 @@ static inline void ratelimit_init(struct ratelimit *r, uint32_t rate, uint64_t n
 }
 
 /* True (and one token spent) when a message may go at `now`. */
-static inline bool ratelimit_take(struct ratelimit *r, uint64_t now)
+static inline bool
+ratelimit_take(struct ratelimit *r, uint64_t now)
 {
 	uint64_t cap = (uint64_t)r->rate * RATELIMIT_UNIT;
 

@@ -101,7 +101,7 @@ enum stat_id reasm_add(struct reasm *r, const struct pkt *p, const struct pkt_in
  * (offset 0) had arrived: `first` is that fragment exactly as received,
  * in r's buffer, valid during the call, so that the caller can send ICMP
  * Time Exceeded code 1 "fragment reassembly time exceeded" to its source
- * (RFC 792, RFC 1122 §3.3.2, RFC 8200 §4.5). */
+ * (RFC 792, RFC 1122 §3.3.2, RFC 8200 §4.5). It must not call into `r`. */
 typedef void (*reasm_expired_fn)(void *ctx, const struct pkt *first);
 
 /*

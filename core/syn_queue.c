@@ -15,32 +15,37 @@
 
 enum { FIRST_SLOTS = 8 };
 
-static struct syn_slot *slot(const struct syn_queue *q, uint32_t handle)
+static struct syn_slot *
+slot(const struct syn_queue *q, uint32_t handle)
 {
 	if (handle == 0 || handle >= q->nslots || q->slots[handle].ss_type == SYN_FREE)
 		return NULL;
 	return &q->slots[handle];
 }
 
-void syn_queue_init(struct syn_queue *q, uint32_t capacity)
+void
+syn_queue_init(struct syn_queue *q, uint32_t capacity)
 {
 	memset(q, 0, sizeof(*q));
 	q->capacity = capacity;
 }
 
-void syn_queue_fini(struct syn_queue *q)
+void
+syn_queue_fini(struct syn_queue *q)
 {
 	free(q->slots);
 	memset(q, 0, sizeof(*q));
 }
 
-void syn_queue_set_capacity(struct syn_queue *q, uint32_t capacity)
+void
+syn_queue_set_capacity(struct syn_queue *q, uint32_t capacity)
 {
 	q->capacity = capacity;
 }
 
 /* Makes room for one more slot on the free list. -ENOMEM. */
-static int grow(struct syn_queue *q)
+static int
+grow(struct syn_queue *q)
 {
 	uint64_t want = q->nslots < FIRST_SLOTS ? FIRST_SLOTS : (uint64_t)q->nslots * 2;
 	struct syn_slot *s;
@@ -66,8 +71,9 @@ static int grow(struct syn_queue *q)
 }
 
 /* A free slot filled with `pkt`, not linked anywhere yet. 0 when full. */
-static uint32_t take(struct syn_queue *q, const uint8_t *pkt, uint32_t len, uint64_t now,
-		     enum syn_type type, int *err)
+static uint32_t
+take(struct syn_queue *q, const uint8_t *pkt, uint32_t len, uint64_t now, enum syn_type type,
+     int *err)
 {
 	struct syn_slot *s;
 	uint32_t i;
@@ -92,8 +98,8 @@ static uint32_t take(struct syn_queue *q, const uint8_t *pkt, uint32_t len, uint
 	return i;
 }
 
-static bool stored1(const struct syn_queue *q, const struct taddr4 *remote,
-		    const struct taddr4 *local)
+static bool
+stored1(const struct syn_queue *q, const struct taddr4 *remote, const struct taddr4 *local)
 {
 	for (uint32_t i = q->head; i; i = q->slots[i].ss_next)
 		if (taddr4_equal(&q->slots[i].ss_remote, remote) &&
@@ -102,8 +108,9 @@ static bool stored1(const struct syn_queue *q, const struct taddr4 *remote,
 	return false;
 }
 
-int syn_queue_add1(struct syn_queue *q, const struct taddr4 *remote, const struct taddr4 *local,
-		   const uint8_t *pkt, uint32_t len, uint64_t now)
+int
+syn_queue_add1(struct syn_queue *q, const struct taddr4 *remote, const struct taddr4 *local,
+	       const uint8_t *pkt, uint32_t len, uint64_t now)
 {
 	struct syn_slot *s;
 	uint32_t i;
@@ -127,8 +134,9 @@ int syn_queue_add1(struct syn_queue *q, const struct taddr4 *remote, const struc
 	return 0;
 }
 
-int syn_queue_add2(struct syn_queue *q, const uint8_t *pkt, uint32_t len, uint64_t now,
-		   uint32_t *handle)
+int
+syn_queue_add2(struct syn_queue *q, const uint8_t *pkt, uint32_t len, uint64_t now,
+	       uint32_t *handle)
 {
 	int err = 0;
 	uint32_t i = take(q, pkt, len, now, SYN_TYPE2, &err);
@@ -141,8 +149,9 @@ int syn_queue_add2(struct syn_queue *q, const uint8_t *pkt, uint32_t len, uint64
 	return 0;
 }
 
-uint32_t syn_queue_find1(const struct syn_queue *q, const struct taddr4 *remote,
-			 syn_queue_accept_fn accept, void *ctx)
+uint32_t
+syn_queue_find1(const struct syn_queue *q, const struct taddr4 *remote, syn_queue_accept_fn accept,
+		void *ctx)
 {
 	for (uint32_t i = q->head; i; i = q->slots[i].ss_next) {
 		const struct syn_slot *s = &q->slots[i];
@@ -153,7 +162,8 @@ uint32_t syn_queue_find1(const struct syn_queue *q, const struct taddr4 *remote,
 	return 0;
 }
 
-const uint8_t *syn_queue_packet(const struct syn_queue *q, uint32_t handle, uint32_t *len)
+const uint8_t *
+syn_queue_packet(const struct syn_queue *q, uint32_t handle, uint32_t *len)
 {
 	const struct syn_slot *s = slot(q, handle);
 
@@ -161,14 +171,16 @@ const uint8_t *syn_queue_packet(const struct syn_queue *q, uint32_t handle, uint
 	return s ? s->ss_data : NULL;
 }
 
-struct taddr4 syn_queue_local(const struct syn_queue *q, uint32_t handle)
+struct taddr4
+syn_queue_local(const struct syn_queue *q, uint32_t handle)
 {
 	const struct syn_slot *s = slot(q, handle);
 
 	return s ? s->ss_local : (struct taddr4){0};
 }
 
-static void unlink1(struct syn_queue *q, struct syn_slot *s)
+static void
+unlink1(struct syn_queue *q, struct syn_slot *s)
 {
 	if (s->ss_prev)
 		q->slots[s->ss_prev].ss_next = s->ss_next;
@@ -180,7 +192,8 @@ static void unlink1(struct syn_queue *q, struct syn_slot *s)
 		q->tail = s->ss_prev;
 }
 
-void syn_queue_free(struct syn_queue *q, uint32_t handle)
+void
+syn_queue_free(struct syn_queue *q, uint32_t handle)
 {
 	struct syn_slot *s = slot(q, handle);
 
@@ -194,7 +207,8 @@ void syn_queue_free(struct syn_queue *q, uint32_t handle)
 	q->used--;
 }
 
-unsigned syn_queue_expire(struct syn_queue *q, uint64_t now, syn_queue_expired_fn fn, void *ctx)
+unsigned
+syn_queue_expire(struct syn_queue *q, uint64_t now, syn_queue_expired_fn fn, void *ctx)
 {
 	unsigned n = 0;
 	uint32_t i;
@@ -213,7 +227,8 @@ unsigned syn_queue_expire(struct syn_queue *q, uint64_t now, syn_queue_expired_f
 	return n;
 }
 
-uint32_t syn_queue_count(const struct syn_queue *q)
+uint32_t
+syn_queue_count(const struct syn_queue *q)
 {
 	return q->used;
 }

@@ -39,7 +39,7 @@ enum syn_type {
 };
 
 struct syn_slot {
-	uint64_t ss_time; /* ms, when stored */
+	uint64_t ss_time;        /* ms, when stored */
 	struct taddr4 ss_remote; /* type 1: the SYN's source */
 	struct taddr4 ss_local;  /* type 1: the SYN's destination (pool4) */
 	uint32_t ss_next;        /* free list, or type-1 FIFO */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "nat64.h"
 #include "server.h"
 #include "wire.h"
@@ -18,24 +19,26 @@ struct bib_page {
 	uint32_t written;
 };
 
-/* Row: [ipv6 address, port, ipv4 address, port, static]. */
+/* A row is one string: "IPV6 PORT IPV4 PORT static|dynamic" (as session
+ * rows, a string per entry keeps large tables cheap to parse). */
 static int
 bib_cb(void *arg, const struct bib_entry *e)
 {
 	struct bib_page *pg = arg;
 	struct taddr6 a6 = bib_entry_taddr6(e);
 	struct taddr4 a4 = bib_entry_taddr4(e);
-	char t6[INET6_ADDRSTRLEN], t4[INET_ADDRSTRLEN];
+	const char *kind = bib_entry_is_static(e) ? " static" : " dynamic";
+	char row[FMT_IPV6_MAX + FMT_IPV4_MAX + 2 * FMT_U64_MAX + 16];
+	size_t n = fmt_ipv6(row, &a6.addr);
 
-	inet_ntop(AF_INET6, &a6.addr, t6, sizeof(t6));
-	inet_ntop(AF_INET, &a4.addr, t4, sizeof(t4));
-	jsonw_arr_open(pg->w);
-	jsonw_str(pg->w, t6);
-	jsonw_u64(pg->w, a6.port);
-	jsonw_str(pg->w, t4);
-	jsonw_u64(pg->w, a4.port);
-	jsonw_bool(pg->w, bib_entry_is_static(e));
-	jsonw_arr_close(pg->w);
+	row[n++] = ' ';
+	n += fmt_u64(row + n, a6.port);
+	row[n++] = ' ';
+	n += fmt_ipv4(row + n, a4.addr);
+	row[n++] = ' ';
+	n += fmt_u64(row + n, a4.port);
+	memcpy(row + n, kind, strlen(kind) + 1);
+	jsonw_str(pg->w, row);
 	return ++pg->written == pg->limit;
 }
 

@@ -10,10 +10,10 @@
  */
 #include "cmd.h"
 
-#include <arpa/inet.h>
+#include <string.h>
 
+#include "fmt.h"
 #include "nat64.h"
-#include "wire.h"
 
 enum { VISIT_FACTOR = 4 };
 
@@ -27,48 +27,58 @@ struct session_page {
 	uint32_t visits_left;
 };
 
-static void
-write_taddr6(struct jsonw *w, const struct taddr6 *t)
-{
-	char text[INET6_ADDRSTRLEN];
+enum { ROW_MAX = 2 * (FMT_IPV6_MAX + 7) + 2 * (FMT_IPV4_MAX + 7) + FMT_U64_MAX + 24 };
 
-	inet_ntop(AF_INET6, &t->addr, text, sizeof(text));
-	jsonw_str(w, text);
-	jsonw_u64(w, t->port);
+static size_t
+put6(char *out, const struct taddr6 *t)
+{
+	size_t n = fmt_ipv6(out, &t->addr);
+
+	out[n++] = ' ';
+	n += fmt_u64(out + n, t->port);
+	out[n++] = ' ';
+	return n;
 }
 
-static void
-write_taddr4(struct jsonw *w, const struct taddr4 *t)
+static size_t
+put4(char *out, const struct taddr4 *t)
 {
-	char text[INET_ADDRSTRLEN];
+	size_t n = fmt_ipv4(out, t->addr);
 
-	inet_ntop(AF_INET, &t->addr, text, sizeof(text));
-	jsonw_str(w, text);
-	jsonw_u64(w, t->port);
+	out[n++] = ' ';
+	n += fmt_u64(out + n, t->port);
+	out[n++] = ' ';
+	return n;
 }
 
-/* Row: [src6, port, dst6, port, src4, port, dst4, port, expires in (ms),
- * TCP state or null] (RFC 6146 §3.5 / Jool naming of the tuple). */
+/*
+ * A row is one string of space-separated fields (RFC 6146 §3.5 / Jool
+ * naming of the tuple):
+ *   "SRC6 PORT DST6 PORT SRC4 PORT DST4 PORT EXPIRES_MS STATE"
+ * STATE is the TCP state, "-" for UDP and ICMP. One string per session
+ * rather than an array of ten values: the client parses a million of them.
+ */
 static int
 session_cb(void *arg, const struct session *s)
 {
 	struct session_page *pg = arg;
 	struct session_tuple t;
+	char row[ROW_MAX];
+	const char *state;
+	size_t n;
 
 	pg->visits_left--;
 	session_get_tuple(pg->db, s, &t);
 	if (t.proto == pg->proto) {
-		jsonw_arr_open(pg->w);
-		write_taddr6(pg->w, &t.src6);
-		write_taddr6(pg->w, &t.dst6);
-		write_taddr4(pg->w, &t.src4);
-		write_taddr4(pg->w, &t.dst4);
-		jsonw_u64(pg->w, session_expires_in(pg->db, s, pg->now));
-		if (t.proto == L4_TCP)
-			jsonw_str(pg->w, tcp_state_name((enum tcp_state)s->se_state));
-		else
-			jsonw_null(pg->w);
-		jsonw_arr_close(pg->w);
+		n = put6(row, &t.src6);
+		n += put6(row + n, &t.dst6);
+		n += put4(row + n, &t.src4);
+		n += put4(row + n, &t.dst4);
+		n += fmt_u64(row + n, session_expires_in(pg->db, s, pg->now));
+		state = t.proto == L4_TCP ? tcp_state_name((enum tcp_state)s->se_state) : "-";
+		row[n++] = ' ';
+		memcpy(row + n, state, strlen(state) + 1);
+		jsonw_str(pg->w, row);
 		pg->written++;
 	}
 	return pg->written == pg->limit || pg->visits_left == 0;

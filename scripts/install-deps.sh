@@ -1,6 +1,12 @@
 #!/bin/sh
 # Install the Debian packages that building and testing nat64d need, when
 # they are missing. Safe to run again: it does nothing when all are present.
+#
+#   scripts/install-deps.sh          build and test packages
+#   scripts/install-deps.sh demo     also what `make demo` needs (DNS64 resolver,
+#                                    dig)
+#   scripts/install-deps.sh bench    also what `make bench-e2e` needs (iperf3,
+#                                    TAYGA and nftables for the comparison)
 set -eu
 
 PACKAGES="
@@ -9,6 +15,23 @@ PACKAGES="
 	python3 python3-pytest python3-scapy
 	iproute2 iputils-ping iputils-arping util-linux procps curl
 "
+# unbound: the DNS64 resolver (its dns64 module) and the IPv4-only
+# authoritative server of the demo; bind9-dnsutils: dig.
+DEMO_PACKAGES="unbound bind9-dnsutils"
+# iperf3: throughput and packet rate; tayga + nftables: the userspace NAT64
+# the benchmark compares against (TAYGA translates 1:1, nftables masquerades).
+BENCH_PACKAGES="iperf3 tayga nftables"
+
+for list in "$@"; do
+	case $list in
+	demo) PACKAGES="$PACKAGES $DEMO_PACKAGES" ;;
+	bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+	*)
+		echo "install-deps: unknown list '$list' (known: demo, bench)" >&2
+		exit 2
+		;;
+	esac
+done
 
 missing=""
 for p in $PACKAGES; do
@@ -20,10 +43,10 @@ done
 
 echo "install-deps: installing:$missing"
 if [ "$(id -u)" != 0 ]; then
-	echo "install-deps: need root to install packages (try: sudo $0)" >&2
+	echo "install-deps: need root to install packages (try: sudo $0 $*)" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+apt-get -o DPkg::Lock::Timeout=300 update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >/dev/null

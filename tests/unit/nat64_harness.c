@@ -8,7 +8,8 @@ enum { CANARY = 0xa5 };
 
 static const uint8_t payload[H_PAYLOAD] = {'h', 'e', 'l', 'l', 'o'};
 
-void h_defaults(struct globals *g, struct nat64_params *p)
+void
+h_defaults(struct globals *g, struct nat64_params *p)
 {
 	globals_default(g);
 	cr_assert_eq(inet_pton(AF_INET6, H_POOL6, &g->pool6.addr), 1);
@@ -25,7 +26,8 @@ void h_defaults(struct globals *g, struct nat64_params *p)
 	p->icmp_errors_per_sec = 1000;
 }
 
-void h_start(struct harness *h, const struct globals *g, const struct nat64_params *p)
+void
+h_start(struct harness *h, const struct globals *g, const struct nat64_params *p)
 {
 	struct globals dg;
 	struct nat64_params dp;
@@ -39,8 +41,9 @@ void h_start(struct harness *h, const struct globals *g, const struct nat64_para
 	h->now = H_T0;
 }
 
-void h_pool4(struct harness *h, enum l4proto proto, const char *addr, uint8_t len, uint16_t lo,
-	     uint16_t hi)
+void
+h_pool4(struct harness *h, enum l4proto proto, const char *addr, uint8_t len, uint16_t lo,
+	uint16_t hi)
 {
 	struct pool4_entry e = {.proto = proto, .port_min = lo, .port_max = hi};
 
@@ -49,7 +52,8 @@ void h_pool4(struct harness *h, enum l4proto proto, const char *addr, uint8_t le
 	cr_assert_eq(nat64_pool4_add(h->n, &e, NULL), 0);
 }
 
-void h_start_default(struct harness *h)
+void
+h_start_default(struct harness *h)
 {
 	h_start(h, NULL, NULL);
 	h_pool4(h, L4_TCP, H_POOL4, 32, 1, 65535);
@@ -57,13 +61,15 @@ void h_start_default(struct harness *h)
 	h_pool4(h, L4_ICMP, H_POOL4, 32, 0, 65535);
 }
 
-void h_stop(struct harness *h)
+void
+h_stop(struct harness *h)
 {
 	nat64_destroy(h->n);
 	h->n = NULL;
 }
 
-struct taddr6 h_taddr6(const char *addr, uint16_t port)
+struct taddr6
+h_taddr6(const char *addr, uint16_t port)
 {
 	struct taddr6 t = {.port = port};
 
@@ -71,7 +77,8 @@ struct taddr6 h_taddr6(const char *addr, uint16_t port)
 	return t;
 }
 
-struct taddr4 h_taddr4(const char *addr, uint16_t port)
+struct taddr4
+h_taddr4(const char *addr, uint16_t port)
 {
 	struct taddr4 t = {.port = port};
 
@@ -79,8 +86,9 @@ struct taddr4 h_taddr4(const char *addr, uint16_t port)
 	return t;
 }
 
-void h_bib(struct harness *h, enum l4proto proto, const char *a6, uint16_t p6, const char *a4,
-	   uint16_t p4)
+void
+h_bib(struct harness *h, enum l4proto proto, const char *a6, uint16_t p6, const char *a4,
+      uint16_t p4)
 {
 	struct taddr6 t6 = h_taddr6(a6, p6);
 	struct taddr4 t4 = h_taddr4(a4, p4);
@@ -88,7 +96,8 @@ void h_bib(struct harness *h, enum l4proto proto, const char *a6, uint16_t p6, c
 	cr_assert_eq(nat64_bib_add(h->n, proto, &t6, &t4, h->now), 0);
 }
 
-enum stat_id h_input(struct harness *h, const uint8_t *pkt, size_t len)
+enum stat_id
+h_input(struct harness *h, const uint8_t *pkt, size_t len)
 {
 	uint8_t *start = h->mem + H_HEAD;
 	size_t lo = H_HEAD - PKT_HEADROOM;
@@ -110,7 +119,8 @@ enum stat_id h_input(struct harness *h, const uint8_t *pkt, size_t len)
 	return h->res.reason;
 }
 
-static void on_emit(void *ctx, const uint8_t *pkt, uint32_t len)
+static void
+on_emit(void *ctx, const uint8_t *pkt, uint32_t len)
 {
 	struct harness *h = ctx;
 
@@ -121,24 +131,28 @@ static void on_emit(void *ctx, const uint8_t *pkt, uint32_t len)
 	h->nemitted++;
 }
 
-void h_tick(struct harness *h)
+void
+h_tick(struct harness *h)
 {
 	h->nemitted = 0;
 	nat64_tick(h->n, h->now, on_emit, h);
 }
 
-uint64_t h_stat(const struct harness *h, enum stat_id id)
+uint64_t
+h_stat(const struct harness *h, enum stat_id id)
 {
 	return nat64_stats(h->n)->count[id];
 }
 
-const uint8_t *h_reply(const struct harness *h, uint32_t *len)
+const uint8_t *
+h_reply(const struct harness *h, uint32_t *len)
 {
 	*len = h->res.reply_len;
 	return h->res.reply_len ? h->reply + h->res.reply_off : NULL;
 }
 
-void h_log_hook(void *ctx, const struct bib_event *ev)
+void
+h_log_hook(void *ctx, const struct bib_event *ev)
 {
 	struct harness *h = ctx;
 
@@ -147,13 +161,15 @@ void h_log_hook(void *ctx, const struct bib_event *ev)
 	h->nevents++;
 }
 
-void h_assert_out(const struct harness *h, const uint8_t *want, size_t len)
+void
+h_assert_out(const struct harness *h, const uint8_t *want, size_t len)
 {
 	cr_assert(h->res.send, "not sent: %s", stat_name(h->res.reason));
 	pg_assert_bytes(h->p.data, h->p.len, want, len);
 }
 
-void h_assert_reply(const struct harness *h, const uint8_t *want, size_t len)
+void
+h_assert_reply(const struct harness *h, const uint8_t *want, size_t len)
 {
 	uint32_t n;
 	const uint8_t *r = h_reply(h, &n);
@@ -162,13 +178,14 @@ void h_assert_reply(const struct harness *h, const uint8_t *want, size_t len)
 	pg_assert_bytes(r, n, want, len);
 }
 
-uint16_t h_get16(const uint8_t *p)
+uint16_t
+h_get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-size_t h_udp6(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-	      uint8_t hlim)
+size_t
+h_udp6(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t hlim)
 {
 	size_t n = pg_ipv6(b, src, dst, IPPROTO_UDP, hlim, 8 + H_PAYLOAD);
 
@@ -179,8 +196,9 @@ size_t h_udp6(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint
 	return n;
 }
 
-size_t h_udp4(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-	      uint8_t ttl, uint16_t id)
+size_t
+h_udp4(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t ttl,
+       uint16_t id)
 {
 	size_t n = pg_ipv4(b, src, dst, IPPROTO_UDP, ttl, id, 0, 20 + 8 + H_PAYLOAD);
 
@@ -191,13 +209,15 @@ size_t h_udp4(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint
 	return n;
 }
 
-static uint32_t ack_of(uint8_t flags)
+static uint32_t
+ack_of(uint8_t flags)
 {
 	return (flags & PG_TCP_ACK) ? 200 : 0;
 }
 
-size_t h_tcp6(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-	      uint8_t flags, uint8_t hlim)
+size_t
+h_tcp6(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
+       uint8_t hlim)
 {
 	size_t n = pg_ipv6(b, src, dst, IPPROTO_TCP, hlim, 20);
 
@@ -206,8 +226,9 @@ size_t h_tcp6(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint
 	return n;
 }
 
-size_t h_tcp4(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-	      uint8_t flags, uint8_t ttl, uint16_t id)
+size_t
+h_tcp4(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
+       uint8_t ttl, uint16_t id)
 {
 	size_t n = pg_ipv4(b, src, dst, IPPROTO_TCP, ttl, id, 0, 40);
 
@@ -216,8 +237,8 @@ size_t h_tcp4(uint8_t *b, const char *src, uint16_t sport, const char *dst, uint
 	return n;
 }
 
-size_t h_echo6(uint8_t *b, const char *src, const char *dst, uint8_t type, uint16_t ident,
-	       uint8_t hlim)
+size_t
+h_echo6(uint8_t *b, const char *src, const char *dst, uint8_t type, uint16_t ident, uint8_t hlim)
 {
 	size_t n = pg_ipv6(b, src, dst, IPPROTO_ICMPV6, hlim, 12);
 
@@ -228,8 +249,9 @@ size_t h_echo6(uint8_t *b, const char *src, const char *dst, uint8_t type, uint1
 	return n;
 }
 
-size_t h_echo4(uint8_t *b, const char *src, const char *dst, uint8_t type, uint16_t ident,
-	       uint8_t ttl, uint16_t id)
+size_t
+h_echo4(uint8_t *b, const char *src, const char *dst, uint8_t type, uint16_t ident, uint8_t ttl,
+	uint16_t id)
 {
 	size_t n = pg_ipv4(b, src, dst, IPPROTO_ICMP, ttl, id, 0, 32);
 
@@ -240,8 +262,9 @@ size_t h_echo4(uint8_t *b, const char *src, const char *dst, uint8_t type, uint1
 	return n;
 }
 
-size_t h_icmp6_err(uint8_t *b, const char *src, const char *dst, uint8_t type, uint8_t code,
-		   uint32_t rest, uint8_t hlim, const uint8_t *quote, size_t qlen)
+size_t
+h_icmp6_err(uint8_t *b, const char *src, const char *dst, uint8_t type, uint8_t code, uint32_t rest,
+	    uint8_t hlim, const uint8_t *quote, size_t qlen)
 {
 	size_t n = pg_ipv6(b, src, dst, IPPROTO_ICMPV6, hlim, (uint16_t)(8 + qlen));
 
@@ -252,8 +275,9 @@ size_t h_icmp6_err(uint8_t *b, const char *src, const char *dst, uint8_t type, u
 	return n;
 }
 
-size_t h_icmp4_err(uint8_t *b, const char *src, const char *dst, uint8_t type, uint8_t code,
-		   uint32_t rest, uint8_t ttl, uint16_t id, const uint8_t *quote, size_t qlen)
+size_t
+h_icmp4_err(uint8_t *b, const char *src, const char *dst, uint8_t type, uint8_t code, uint32_t rest,
+	    uint8_t ttl, uint16_t id, const uint8_t *quote, size_t qlen)
 {
 	size_t n = pg_ipv4(b, src, dst, IPPROTO_ICMP, ttl, id, 0, (uint16_t)(28 + qlen));
 

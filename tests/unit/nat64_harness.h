@@ -19,23 +19,23 @@
 #include "nat64.h"
 #include "pktgen.h"
 
-#define H_POOL6    "64:ff9b::"
-#define H_CLIENT   "2001:db8:2::10"
-#define H_CLIENT2  "2001:db8:2::11"
-#define H_SERVER4  "192.0.2.10"
-#define H_SERVER6  "64:ff9b::192.0.2.10"
-#define H_POOL4    "192.0.2.2"
-#define H_POOL4_6  "64:ff9b::192.0.2.2"
-#define H_OWN4     "192.0.2.1"
-#define H_OWN6     "2001:db8:ffff::1"
+#define H_POOL6   "64:ff9b::"
+#define H_CLIENT  "2001:db8:2::10"
+#define H_CLIENT2 "2001:db8:2::11"
+#define H_SERVER4 "192.0.2.10"
+#define H_SERVER6 "64:ff9b::192.0.2.10"
+#define H_POOL4   "192.0.2.2"
+#define H_POOL4_6 "64:ff9b::192.0.2.2"
+#define H_OWN4    "192.0.2.1"
+#define H_OWN6    "2001:db8:ffff::1"
 
 enum {
-	H_HEAD = 64,      /* canaries before the headroom */
-	H_ROOM = 2048,    /* packet, tailroom and canaries after */
-	H_TAILROOM = 40,  /* what nat64_input() asks for */
+	H_HEAD = 64,     /* canaries before the headroom */
+	H_ROOM = 2048,   /* packet, tailroom and canaries after */
+	H_TAILROOM = 40, /* what nat64_input() asks for */
 	H_EMIT_MAX = 8,
-	H_PAYLOAD = 5,    /* "hello" */
-	H_T0 = 1000000,   /* the clock at start */
+	H_PAYLOAD = 5,  /* "hello" */
+	H_T0 = 1000000, /* the clock at start */
 };
 
 struct h_pkt {

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "wire.h"
 
 Test(cli_wire, port_range_bad_input_names_it_and_keeps_output)
@@ -193,4 +194,63 @@ Test(cli_wire, socket_path_checks_the_instance_name)
 	cr_assert(wire_socket_path(path, sizeof(path), CTL_DIR_DEFAULT, "fifteen-chars-x", err,
 				   sizeof(err)));
 	cr_assert_str_eq(path, "/run/nat64d/fifteen-chars-x.sock");
+}
+
+/* ctl/fmt.c must print exactly what inet_ntop() prints. */
+static void
+same_as_inet_ntop6(const struct in6_addr *a)
+{
+	char want[INET6_ADDRSTRLEN], got[FMT_IPV6_MAX + 1];
+	size_t n = fmt_ipv6(got, a);
+
+	got[n] = '\0';
+	inet_ntop(AF_INET6, a, want, sizeof(want));
+	cr_assert_str_eq(got, want);
+}
+
+Test(ctl_fmt, ipv6_edge_cases_match_inet_ntop)
+{
+	static const char *const texts[] = {
+		"::", "::1", "1::", "1::1", "64:ff9b::c000:20a", "2001:db8:6::2",
+		"2001:db8:0:0:1:0:0:1", "2001:0:0:1::1", "1:0:1:0:1:0:1:0", "::ffff:192.0.2.1",
+		"::192.0.2.1", "::ffff:0:192.0.2.1", "0:0:0:0:0:1:0:0", "fe80::",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "1:2:3:4:5:6:7:8", "0:1:0:0:0:1:0:0",
+		"::fffe:192.0.2.1", "1::ffff:192.0.2.1",
+	};
+	struct in6_addr a;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cr_assert_eq(inet_pton(AF_INET6, texts[i], &a), 1, "%s", texts[i]);
+		same_as_inet_ntop6(&a);
+	}
+}
+
+Test(ctl_fmt, ipv6_every_zero_pattern_matches_inet_ntop)
+{
+	struct in6_addr a;
+
+	/* Every choice of zero / non-zero groups, with two non-zero values. */
+	for (unsigned int mask = 0; mask < 256; mask++) {
+		for (unsigned int v = 1; v <= 0xffff; v += 0xfffe) {
+			for (int g = 0; g < 8; g++) {
+				a.s6_addr[2 * g] = (mask >> g & 1) ? (uint8_t)(v >> 8) : 0;
+				a.s6_addr[2 * g + 1] = (mask >> g & 1) ? (uint8_t)v : 0;
+			}
+			same_as_inet_ntop6(&a);
+		}
+	}
+}
+
+Test(ctl_fmt, ipv4_and_numbers)
+{
+	char out[32];
+	struct in_addr a;
+
+	inet_pton(AF_INET, "0.10.200.255", &a);
+	out[fmt_ipv4(out, a)] = '\0';
+	cr_assert_str_eq(out, "0.10.200.255");
+	out[fmt_u64(out, 0)] = '\0';
+	cr_assert_str_eq(out, "0");
+	out[fmt_u64(out, UINT64_MAX)] = '\0';
+	cr_assert_str_eq(out, "18446744073709551615");
 }

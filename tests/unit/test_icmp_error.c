@@ -14,7 +14,8 @@
 #define SRC6 "2001:db8:ffff::1"
 #define SRC4 "192.0.2.1"
 
-static struct in6_addr a6(const char *s)
+static struct in6_addr
+a6(const char *s)
 {
 	struct in6_addr a;
 
@@ -22,7 +23,8 @@ static struct in6_addr a6(const char *s)
 	return a;
 }
 
-static struct in_addr a4(const char *s)
+static struct in_addr
+a4(const char *s)
 {
 	struct in_addr a;
 
@@ -30,7 +32,8 @@ static struct in_addr a4(const char *s)
 	return a;
 }
 
-static size_t udp6(uint8_t *b, const char *src, const char *dst, size_t payload)
+static size_t
+udp6(uint8_t *b, const char *src, const char *dst, size_t payload)
 {
 	size_t n = pg_ipv6(b, src, dst, IPPROTO_UDP, 64, (uint16_t)(8 + payload));
 
@@ -42,7 +45,8 @@ static size_t udp6(uint8_t *b, const char *src, const char *dst, size_t payload)
 	return n;
 }
 
-static size_t udp4(uint8_t *b, const char *src, const char *dst, size_t payload)
+static size_t
+udp4(uint8_t *b, const char *src, const char *dst, size_t payload)
 {
 	size_t n = pg_ipv4(b, src, dst, IPPROTO_UDP, 64, 1, 0, (uint16_t)(28 + payload));
 
@@ -124,8 +128,8 @@ Test(icmp_error, rfc1812_build4_byte_exact)
 	static const struct icmp_error e = {4, 3, 3, 0};
 	uint8_t orig[128], out[600], want[600];
 	size_t n = udp4(orig, "192.0.2.10", "192.0.2.2", 5);
-	size_t wn = pg_ipv4(want, SRC4, "192.0.2.10", IPPROTO_ICMP, 64, 0x4242, 0,
-			    (uint16_t)(28 + n));
+	size_t wn =
+		pg_ipv4(want, SRC4, "192.0.2.10", IPPROTO_ICMP, 64, 0x4242, 0, (uint16_t)(28 + n));
 
 	want[1] = 0xc0;
 	pg_ipv4_fix_csum(want);
@@ -153,7 +157,8 @@ Test(icmp_error, rfc1812_sec4_3_2_3_build4_cut_at_576)
 	cr_assert(pg_l4_csum_ok4(out, len));
 }
 
-static bool allowed6(const uint8_t *pkt, size_t len)
+static bool
+allowed6(const uint8_t *pkt, size_t len)
 {
 	struct pkt_info info;
 
@@ -161,7 +166,8 @@ static bool allowed6(const uint8_t *pkt, size_t len)
 	return icmp_error_allowed6(pkt, &info);
 }
 
-static bool allowed4(const uint8_t *pkt, size_t len)
+static bool
+allowed4(const uint8_t *pkt, size_t len)
 {
 	struct pkt_info info;
 
@@ -211,8 +217,9 @@ Test(icmp_error, rfc4443_sec2_4_e_when_not_allowed6)
  * does not name one host (0/8, 127/8, multicast, class E, broadcast). */
 Test(icmp_error, rfc1812_sec4_3_2_7_when_not_allowed4)
 {
-	static const char *const bad_src[] = {"0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.1",
-					       "239.1.1.1", "240.0.0.1", "255.255.255.255"};
+	static const char *const bad_src[] = {"0.0.0.0",        "0.1.2.3",   "127.0.0.1",
+					      "224.0.0.1",      "239.1.1.1", "240.0.0.1",
+					      "255.255.255.255"};
 	uint8_t b[256], q[128];
 	size_t n, qn;
 

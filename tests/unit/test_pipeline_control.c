@@ -23,7 +23,8 @@ struct bib_dump {
 	bool is_static[DUMP_MAX];
 };
 
-static int bib_visit(void *arg, const struct bib_entry *e)
+static int
+bib_visit(void *arg, const struct bib_entry *e)
 {
 	struct bib_dump *d = arg;
 
@@ -35,7 +36,8 @@ static int bib_visit(void *arg, const struct bib_entry *e)
 	return 0;
 }
 
-static void bib_dump(const struct harness *h, enum l4proto proto, struct bib_dump *d)
+static void
+bib_dump(const struct harness *h, enum l4proto proto, struct bib_dump *d)
 {
 	uint32_t cursor = 0;
 
@@ -43,12 +45,13 @@ static void bib_dump(const struct harness *h, enum l4proto proto, struct bib_dum
 	bib_foreach(nat64_bib(h->n), proto, &cursor, bib_visit, d);
 }
 
-static void assert_bib_same(const struct bib_dump *a, const struct bib_dump *b)
+static void
+assert_bib_same(const struct bib_dump *a, const struct bib_dump *b)
 {
 	cr_assert_eq(a->n, b->n, "BIB entries: %u then %u", a->n, b->n);
 	for (unsigned i = 0; i < a->n; i++)
-		cr_assert(taddr6_equal(&a->a6[i], &b->a6[i]) && taddr4_equal(&a->a4[i], &b->a4[i]) &&
-			  a->is_static[i] == b->is_static[i]);
+		cr_assert(taddr6_equal(&a->a6[i], &b->a6[i]) &&
+			  taddr4_equal(&a->a4[i], &b->a4[i]) && a->is_static[i] == b->is_static[i]);
 }
 
 struct pool4_dump {
@@ -56,7 +59,8 @@ struct pool4_dump {
 	struct pool4_entry e[DUMP_MAX];
 };
 
-static int pool4_visit(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
+static int
+pool4_visit(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
 {
 	struct pool4_dump *d = ctx;
 
@@ -66,13 +70,15 @@ static int pool4_visit(void *ctx, const struct pool4_entry *e, const struct pool
 	return 0;
 }
 
-static void pool4_dump(const struct harness *h, enum l4proto proto, struct pool4_dump *d)
+static void
+pool4_dump(const struct harness *h, enum l4proto proto, struct pool4_dump *d)
 {
 	memset(d, 0, sizeof(*d));
 	pool4_foreach(nat64_pool4(h->n), proto, pool4_visit, d);
 }
 
-static void assert_pool4_same(const struct pool4_dump *a, const struct pool4_dump *b)
+static void
+assert_pool4_same(const struct pool4_dump *a, const struct pool4_dump *b)
 {
 	cr_assert_eq(a->n, b->n, "pool4 entries: %u then %u", a->n, b->n);
 	for (unsigned i = 0; i < a->n; i++) {
@@ -85,8 +91,8 @@ static void assert_pool4_same(const struct pool4_dump *a, const struct pool4_dum
 	}
 }
 
-static struct pool4_entry entry(enum l4proto proto, const char *addr, uint8_t len, uint16_t lo,
-				uint16_t hi)
+static struct pool4_entry
+entry(enum l4proto proto, const char *addr, uint8_t len, uint16_t lo, uint16_t hi)
 {
 	struct pool4_entry e = {.proto = proto, .port_min = lo, .port_max = hi};
 
@@ -95,7 +101,8 @@ static struct pool4_entry entry(enum l4proto proto, const char *addr, uint8_t le
 	return e;
 }
 
-static int try_create(struct globals *g, struct nat64_params *p, char *err, size_t errlen)
+static int
+try_create(struct globals *g, struct nat64_params *p, char *err, size_t errlen)
 {
 	struct nat64 *n = (struct nat64 *)1;
 	int rc = nat64_create(&n, g, p, err, errlen);
@@ -216,7 +223,8 @@ Test(pipeline_control, pool4_add_bad_input_changes_nothing)
 
 /* Creates the client's dynamic UDP mapping 192.0.2.2#1234 and a static
  * one 192.0.2.2#7000. */
-static void two_mappings(struct harness *h)
+static void
+two_mappings(struct harness *h)
 {
 	uint8_t in[128];
 

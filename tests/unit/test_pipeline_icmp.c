@@ -17,7 +17,8 @@
 
 /* Client's UDP flow to the server; the translated IPv4 packet is copied
  * to q (the packet a server or router quotes in an ICMPv4 error). */
-static size_t udp_flow(struct harness *h, uint8_t *q)
+static size_t
+udp_flow(struct harness *h, uint8_t *q)
 {
 	uint8_t in[128];
 	size_t n = h_udp6(in, H_CLIENT, 1234, H_SERVER6, 80, 64);
@@ -28,8 +29,9 @@ static size_t udp_flow(struct harness *h, uint8_t *q)
 }
 
 /* The ICMPv6 error the engine builds: own6 -> dst, hop limit 64. */
-static size_t icmp6_reply(uint8_t *want, const char *dst, uint8_t type, uint8_t code,
-			  uint32_t rest, const uint8_t *q, size_t qn)
+static size_t
+icmp6_reply(uint8_t *want, const char *dst, uint8_t type, uint8_t code, uint32_t rest,
+	    const uint8_t *q, size_t qn)
 {
 	size_t n = pg_ipv6(want, H_OWN6, dst, IPPROTO_ICMPV6, 64, (uint16_t)(8 + qn));
 
@@ -41,8 +43,9 @@ static size_t icmp6_reply(uint8_t *want, const char *dst, uint8_t type, uint8_t 
 }
 
 /* The ICMPv4 error the engine builds: own4 -> dst, TTL 64, TOS 0xC0. */
-static size_t icmp4_reply(uint8_t *want, const char *dst, uint16_t id, uint8_t type, uint8_t code,
-			  const uint8_t *q, size_t qn)
+static size_t
+icmp4_reply(uint8_t *want, const char *dst, uint16_t id, uint8_t type, uint8_t code,
+	    const uint8_t *q, size_t qn)
 {
 	size_t n = pg_ipv4(want, H_OWN4, dst, IPPROTO_ICMP, 64, id, 0, (uint16_t)(28 + qn));
 
@@ -55,7 +58,8 @@ static size_t icmp4_reply(uint8_t *want, const char *dst, uint16_t id, uint8_t t
 	return n;
 }
 
-static uint16_t reply_id(const struct harness *h)
+static uint16_t
+reply_id(const struct harness *h)
 {
 	return h_get16(h->reply + h->res.reply_off + 4);
 }

@@ -22,14 +22,15 @@ enum {
 #define REMOTE4 "198.51.100.7"
 #define REMOTE6 "64:ff9b::198.51.100.7"
 
-static uint32_t sessions(const struct harness *h)
+static uint32_t
+sessions(const struct harness *h)
 {
 	return session_count(nat64_bib(h->n), L4_TCP);
 }
 
 /* State of the session client#cport -> dst4#dport, CLOSED if none. */
-static enum tcp_state state_of(const struct harness *h, uint16_t cport, const char *dst4,
-			       uint16_t dport)
+static enum tcp_state
+state_of(const struct harness *h, uint16_t cport, const char *dst4, uint16_t dport)
 {
 	struct taddr6 src = h_taddr6(H_CLIENT, cport);
 	struct taddr4 dst = h_taddr4(dst4, dport);
@@ -236,8 +237,8 @@ Test(pipeline_tcp, so_exists_and_so_full)
 	cr_assert_eq(h_input(&h, in, n), STAT_TYPE1PKT);
 	n = h_tcp4(in, REMOTE4, 3, H_POOL4, 4000, SYN, 64, 1);
 	cr_assert_eq(h_input(&h, in, n), STAT_SO_FULL);
-	wn = pg_ipv4(want, H_OWN4, REMOTE4, IPPROTO_ICMP, 64, h_get16(h.reply + h.res.reply_off + 4),
-		     0, (uint16_t)(28 + n));
+	wn = pg_ipv4(want, H_OWN4, REMOTE4, IPPROTO_ICMP, 64,
+		     h_get16(h.reply + h.res.reply_off + 4), 0, (uint16_t)(28 + n));
 	want[1] = 0xc0;
 	pg_ipv4_fix_csum(want);
 	wn += pg_icmp(want + wn, 3, 3, 0);

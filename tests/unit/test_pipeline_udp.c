@@ -13,12 +13,14 @@
 #include "nat64_harness.h"
 #include "session.h"
 
-static uint32_t sessions(const struct harness *h)
+static uint32_t
+sessions(const struct harness *h)
 {
 	return session_count(nat64_bib(h->n), L4_COUNT);
 }
 
-static uint16_t out_sport4(const struct harness *h)
+static uint16_t
+out_sport4(const struct harness *h)
 {
 	return h_get16(h->p.data + 20);
 }
@@ -333,11 +335,15 @@ Test(pipeline_udp, sec3_5_1_traffic_refreshes_the_session)
 	n = h_udp6(in, H_CLIENT, 1234, H_SERVER6, 80, 64);
 	cr_assert_eq(h_input(&h, in, n), STAT_OK);
 	h.now += 4 * 60 * 1000;
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	h.now += 4 * 60 * 1000;
+	h_tick(&h);
+	cr_assert_eq(sessions(&h), 1, "refreshed 6->4");
 	n = h_udp4(in, H_SERVER4, 80, H_POOL4, 1234, 64, 1);
 	cr_assert_eq(h_input(&h, in, n), STAT_OK);
 	h.now += 4 * 60 * 1000;
 	h_tick(&h);
-	cr_assert_eq(sessions(&h), 1);
+	cr_assert_eq(sessions(&h), 1, "refreshed 4->6");
 	h_stop(&h);
 }
 

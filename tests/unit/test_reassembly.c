@@ -1022,3 +1022,31 @@ Test(reassembly, refused_fragment_frees_its_datagram)
 		  STAT_FRAG_DISCARDED);
 	reasm_destroy(r);
 }
+
+/* Completed datagrams give their blocks back to their source, so a source
+ * with one datagram pending can go on reassembling others forever. */
+Test(reassembly, completed_datagrams_return_their_share)
+{
+	struct reasm *r = make(NULL);
+	struct pkt out;
+	uint32_t before;
+
+	expect_rc(junk4(r, 9, 1, 0), STAT_FRAG_HELD);
+	before = reasm_memory(r);
+	for (unsigned i = 0; i < 300; i++) {
+		char src[32];
+		size_t len;
+
+		src4_of(src, 9);
+		len = udp4(dgram, src, (uint16_t)(i + 2), 3000, i, false);
+		cut(&pieces, dgram, len, 1480);
+		for (unsigned k = 0; k + 1 < pieces.n; k++)
+			expect_rc(feed(r, pieces.frag[k], pieces.len[k], 0, true, &out),
+				  STAT_FRAG_HELD);
+		expect_rc(
+			feed(r, pieces.frag[pieces.n - 1], pieces.len[pieces.n - 1], 0, true, &out),
+			STAT_OK);
+	}
+	cr_assert_eq(reasm_memory(r), before);
+	reasm_destroy(r);
+}

@@ -11,7 +11,8 @@
 
 #include "syn_queue.h"
 
-static struct taddr4 t4(const char *a, uint16_t port)
+static struct taddr4
+t4(const char *a, uint16_t port)
 {
 	struct taddr4 t = {.port = port};
 
@@ -27,7 +28,8 @@ struct expired {
 	uint32_t lens[8];
 };
 
-static void on_expired(void *ctx, const uint8_t *p, uint32_t len)
+static void
+on_expired(void *ctx, const uint8_t *p, uint32_t len)
 {
 	struct expired *e = ctx;
 
@@ -64,7 +66,8 @@ Test(syn_queue, bad_handles_change_nothing)
 	syn_queue_fini(&q);
 }
 
-static bool accept_4001(void *ctx, const struct taddr4 *local)
+static bool
+accept_4001(void *ctx, const struct taddr4 *local)
 {
 	(void)ctx;
 	return local->port == 4001;
