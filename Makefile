@@ -51,7 +51,8 @@ BENCH_CORE := $(BUILD)/bench-core
 FUZZ_SECONDS ?= 60
 FUZZ_BIN     := build/fuzz/fuzz-translate
 
-.PHONY: all test unit-test io-test asan ubsan fuzz fuzz-build format format-check deps clean bench-core nat64d nat64
+.PHONY: all test unit-test io-test asan ubsan fuzz fuzz-build format format-check deps clean bench-core nat64d nat64 \
+        demo bench-e2e
 
 all: $(CORE_LIB) $(UNIT_BIN) $(IO_LIB) $(IO_TEST_BIN) $(DAEMON_BIN) $(CTL_LIB) $(CLI_BIN)
 
@@ -141,6 +142,20 @@ bench-core: $(BENCH_CORE)
 	$(BENCH_CORE) $(BENCH_ARGS)
 $(BENCH_CORE): bench/bench_core.c $(CORE_LIB)
 	$(CC) $(CFLAGS) -Icore -o $@ $< $(CORE_LIB) $(LDFLAGS)
+
+# The README's demo (root): installs what it lacks, builds, then an IPv6-only
+# client fetches a page by name from an IPv4-only server through DNS64 and
+# nat64d, in three network namespaces it deletes on exit.
+demo:
+	@scripts/demo.sh
+
+# End to end (root, about 2 minutes): iperf3 and ab through nat64d, plain
+# kernel IPv6 forwarding and TAYGA in network namespaces; docs/performance-e2e.md.
+BENCH_E2E_SECONDS ?= 10
+bench-e2e:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(DAEMON_BIN)
+	@python3 bench/bench_e2e.py -t $(BENCH_E2E_SECONDS)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -8,8 +8,8 @@
      its worst round-trip time is printed next to the idle one.
 
 Topology (as tests/e2e/conftest.py): ns6 client -- nsx (nat64d, TUN) -- ns4 server. The
-sessions are UDP: 16 source ports of the client times 65536 destination ports of the
-server through one pool4 address (16 BIB entries, 1,048,576 sessions), sent by a small
+sessions are UDP: 17 source ports of the client times 65535 destination ports of the
+server through one pool4 address (17 BIB entries, 1,048,576 sessions), sent by a small
 Python sprayer in ns6, paced and repeated until the SESSIONS gauge reaches the target.
 
 Usage: bench/bench_ctl.py [--sessions N] [--keep]
@@ -28,7 +28,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAT64D = os.environ.get("NAT64D") or os.path.join(REPO, "build", "nat64d")
 NAT64 = os.environ.get("NAT64") or os.path.join(REPO, "build", "nat64")
-BASE = f"nat64b-{os.getpid()}"
+BASE = f"nat64c-{os.getpid()}"
 NS6, NSX, NS4 = BASE + "-6", BASE + "-x", BASE + "-4"
 INSTANCE = f"b{os.getpid() % 100000}"
 CLIENT6, SERVER4, SERVER6, POOL4 = "2001:db8:6::2", "192.0.2.10", "64:ff9b::c000:20a", \

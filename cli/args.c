@@ -94,7 +94,8 @@ find_option(const struct verb *v, const char *name, size_t len)
 	if (count == 1)
 		return found;
 	if (count > 1)
-		cli_fail(EXIT_USAGE, "ambiguous option '--%.*s': could be %s", (int)len, name, list);
+		cli_fail(EXIT_USAGE, "ambiguous option '--%.*s': could be %s", (int)len, name,
+			 list);
 	else
 		cli_fail(EXIT_USAGE, "%s %s: unknown option '--%.*s' (see nat64 %s %s --help)",
 			 v->mode, v->op, (int)len, name, v->mode, v->op);
@@ -114,7 +115,8 @@ parse_long(const struct verb *v, int argc, char **argv, int *i, struct args *a)
 		return EXIT_USAGE;
 	if (options[id].arg == NULL) {
 		if (eq)
-			return cli_fail(EXIT_USAGE, "option '--%s' takes no value", options[id].name);
+			return cli_fail(EXIT_USAGE, "option '--%s' takes no value",
+					options[id].name);
 		a->set[id] = true;
 		return 0;
 	}
@@ -154,7 +156,8 @@ args_parse(const struct verb *v, int argc, char **argv, struct args *a)
 			continue;
 		}
 		if (!options_done && arg[0] == '-' && arg[1] != '\0')
-			return cli_fail(EXIT_USAGE, "%s %s: unknown option '%s' (see nat64 %s %s --help)",
+			return cli_fail(EXIT_USAGE,
+					"%s %s: unknown option '%s' (see nat64 %s %s --help)",
 					v->mode, v->op, arg, v->mode, v->op);
 		if (a->npos == ARGS_POS_MAX)
 			return cli_fail(EXIT_USAGE, "%s %s: too many arguments", v->mode, v->op);
@@ -164,8 +167,8 @@ args_parse(const struct verb *v, int argc, char **argv, struct args *a)
 		return 0;
 	if (a->npos < v->min_pos || a->npos > v->max_pos)
 		return cli_fail(EXIT_USAGE, "%s %s: %s arguments; usage: nat64 %s %s %s", v->mode,
-				v->op, a->npos < v->min_pos ? "missing" : "too many", v->mode, v->op,
-				v->synopsis);
+				v->op, a->npos < v->min_pos ? "missing" : "too many", v->mode,
+				v->op, v->synopsis);
 	if (a->set[OPT_CSV] && a->set[OPT_JSON])
 		return cli_fail(EXIT_USAGE, "--csv and --json exclude each other");
 	return 0;

@@ -45,8 +45,8 @@ enum opt_id {
 	OPT_COUNT
 };
 
-#define OPT(x) (1u << OPT_##x)
-#define OPTS_PROTO (OPT(TCP) | OPT(UDP) | OPT(ICMP))
+#define OPT(x)      (1u << OPT_##x)
+#define OPTS_PROTO  (OPT(TCP) | OPT(UDP) | OPT(ICMP))
 #define OPTS_OUTPUT (OPT(CSV) | OPT(NO_HEADERS) | OPT(JSON))
 
 enum { ARGS_POS_MAX = 8 };

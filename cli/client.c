@@ -123,7 +123,8 @@ receive_raw(struct cli *c)
 	if (!buf_reserve(&c->in, (size_t)len + 1))
 		return cli_fail(EXIT_REJECTED, "out of memory");
 	if (read_all(c->fd, c->in.data, len) < 0)
-		return cli_fail(EXIT_REJECTED, "%s: reply cut short: %s", c->socket, strerror(errno));
+		return cli_fail(EXIT_REJECTED, "%s: reply cut short: %s", c->socket,
+				strerror(errno));
 	c->in.len = len;
 	c->in.data[len] = '\0';
 	return 0;
@@ -199,7 +200,8 @@ client_pages(struct cli *c, json_t *req, const char *key, client_row_fn row, voi
 		rc = client_call(c, req, &reply);
 		if (rc)
 			break;
-		json_array_foreach(json_object_get(reply, key), i, item) {
+		json_array_foreach(json_object_get(reply, key), i, item)
+		{
 			rc = row(ctx, item);
 			if (rc)
 				break;
@@ -227,11 +229,11 @@ client_pages(struct cli *c, json_t *req, const char *key, client_row_fn row, voi
 struct scan {
 	char *p, *end;
 	const char *key;
-	bool call;           /* second pass: cut the rows and hand them over */
+	bool call; /* second pass: cut the rows and hand them over */
 	client_text_fn row;
 	void *ctx;
 	int rc;
-	long long cursor;    /* -1: null */
+	long long cursor; /* -1: null */
 };
 
 static void
@@ -377,9 +379,11 @@ page_rows(struct cli *c, const char *key, client_text_fn row, void *ctx, long lo
 		rc = check_ok(&reply);
 	if (rc)
 		return rc;
-	json_array_foreach(json_object_get(reply, key), i, item) {
-		rc = json_is_string(item) ? row(ctx, json_string_value(item))
-					  : cli_fail(EXIT_REJECTED, "malformed row from the daemon");
+	json_array_foreach(json_object_get(reply, key), i, item)
+	{
+		rc = json_is_string(item)
+			     ? row(ctx, json_string_value(item))
+			     : cli_fail(EXIT_REJECTED, "malformed row from the daemon");
 		if (rc)
 			break;
 	}

@@ -43,7 +43,8 @@ legacy_rewrite(int argc, char **argv, char **out)
 		if (!done && strcmp(argv[i], "--") == 0)
 			done = true;
 		if (m && mode && strcmp(m, mode) != 0)
-			return cli_fail(EXIT_USAGE, "--%s and --%s exclude each other", mode, m), -1;
+			return cli_fail(EXIT_USAGE, "--%s and --%s exclude each other", mode, m),
+			       -1;
 		if (o && op && strcmp(o, op) != 0)
 			return cli_fail(EXIT_USAGE, "--%s and --%s exclude each other", op, o), -1;
 		if (m)

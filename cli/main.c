@@ -3,6 +3,7 @@
  * one verb of the table in verbs.c.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,26 +18,27 @@ struct globals_opts {
 	const char *instance;
 	const char *file;
 	const char *socket;
+	char from_file[CTL_INSTANCE_MAX + 1]; /* -f: the file's "instance" */
 };
 
 /* The "instance" of a Jool configuration file (Jool's -f). */
 static int
-instance_from_file(const char *path, const char **out)
+instance_from_file(const char *path, char *out, size_t len)
 {
 	json_error_t error;
 	json_t *root = json_load_file(path, 0, &error);
 	const char *name = json_string_value(json_object_get(root, "instance"));
+	int rc = 0;
 
 	if (root == NULL)
 		return cli_fail(EXIT_USAGE, "%s:%d: %s", path, error.line, error.text);
-	if (name == NULL) {
-		json_decref(root);
-		return cli_fail(EXIT_USAGE, "%s: no \"instance\" string", path);
-	}
-	/* Kept for the life of the process. */
-	*out = strdup(name);
+	if (name == NULL || !wire_instance_valid(name))
+		rc = cli_fail(EXIT_USAGE, "%s: no valid \"instance\" (1-%d printable characters)",
+			      path, CTL_INSTANCE_MAX);
+	else
+		snprintf(out, len, "%s", name);
 	json_decref(root);
-	return *out ? 0 : cli_fail(EXIT_REJECTED, "out of memory");
+	return rc;
 }
 
 /* "-i NAME", "--instance NAME" or "--instance=NAME" at argv[*i]. */
@@ -91,8 +93,12 @@ socket_path(struct cli *c, struct globals_opts *g)
 	char err[256];
 	int rc;
 
-	if (g->file && (rc = instance_from_file(g->file, &from_file)))
-		return rc;
+	if (g->file) {
+		rc = instance_from_file(g->file, g->from_file, sizeof(g->from_file));
+		if (rc)
+			return rc;
+		from_file = g->from_file;
+	}
 	if (from_file && g->instance && strcmp(from_file, g->instance) != 0)
 		return cli_fail(EXIT_USAGE, "-i %s and the file's instance '%s' disagree",
 				g->instance, from_file);

@@ -24,7 +24,7 @@ struct table {
 	char **cells;    /* nrows * ncols copies */
 	bool *separator; /* a rule above row i */
 	size_t nrows, cap;
-	bool failed;     /* out of memory: printing says so */
+	bool failed; /* out of memory: printing says so */
 };
 
 void table_init(struct table *t, unsigned int ncols, const char *const *headers);

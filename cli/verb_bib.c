@@ -52,8 +52,9 @@ print_row(void *arg, const char *text)
 	} else {
 		snprintf(s6, sizeof(s6), "%s#%s", f[0], f[1]);
 		snprintf(s4, sizeof(s4), "%s#%s", f[2], f[3]);
-		fprintf(o->f, "%s\n  {\"protocol\": \"%s\", \"ipv6 address\": \"%s\", "
-			      "\"ipv4 address\": \"%s\", \"static\": %s}",
+		fprintf(o->f,
+			"%s\n  {\"protocol\": \"%s\", \"ipv6 address\": \"%s\", "
+			"\"ipv4 address\": \"%s\", \"static\": %s}",
 			o->count ? "," : "", o->proto, s6, s4, is_static ? "true" : "false");
 	}
 	o->count++;
@@ -66,7 +67,9 @@ verb_bib_display(struct cli *c, const struct args *a)
 	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
 	struct bib_out o = {
 		.f = c->out,
-		.format = a->set[OPT_JSON] ? FMT_JSON : a->set[OPT_CSV] ? FMT_CSV : FMT_TABLE,
+		.format = a->set[OPT_JSON]  ? FMT_JSON
+			  : a->set[OPT_CSV] ? FMT_CSV
+					    : FMT_TABLE,
 		.numeric = a->set[OPT_NUMERIC],
 	};
 	bool several = mask & (mask - 1);
@@ -103,8 +106,9 @@ sort_taddrs(const struct args *a, const char **t6, const char **t4)
 		const char **slot = strchr(a->pos[i], ':') ? t6 : t4;
 
 		if (*slot)
-			return cli_fail(EXIT_USAGE, "bib: expected one IPv6 and one IPv4 transport "
-						    "address (ADDRESS#PORT), got '%s' and '%s'",
+			return cli_fail(EXIT_USAGE,
+					"bib: expected one IPv6 and one IPv4 transport "
+					"address (ADDRESS#PORT), got '%s' and '%s'",
 					a->pos[0], a->pos[1]);
 		*slot = a->pos[i];
 	}

@@ -67,7 +67,8 @@ verb_global_display(struct cli *c, const struct args *a)
 	}
 	if (a->set[OPT_CSV] && !a->set[OPT_NO_HEADERS])
 		csv_row(c->out, 2, header);
-	json_array_foreach(json_object_get(reply, "globals"), i, row) {
+	json_array_foreach(json_object_get(reply, "globals"), i, row)
+	{
 		const char *fields[2] = {json_string_value(json_array_get(row, 0)),
 					 json_string_value(json_array_get(row, 1))};
 
@@ -99,8 +100,9 @@ verb_global_update(struct cli *c, const struct args *a)
 	int rc;
 
 	if (k == NULL)
-		return cli_fail(EXIT_USAGE, "unknown global key '%s' (nat64 global update --help "
-					    "lists them)",
+		return cli_fail(EXIT_USAGE,
+				"unknown global key '%s' (nat64 global update --help "
+				"lists them)",
 				a->pos[0]);
 	/* The syntax is checked here too, so a typo is a usage error; the
 	 * daemon checks again against its state (pool6 can't change ...). */

@@ -93,7 +93,8 @@ entries_table(FILE *f, const json_t *entries, bool headers)
 	json_t *e;
 
 	table_init(&t, 5, head);
-	json_array_foreach(entries, i, e) {
+	json_array_foreach(entries, i, e)
+	{
 		char mark[16], iter[40], ports[16];
 		const char *proto = str_of(e, "protocol");
 		bool first = strcmp(proto, last_proto) != 0 || u64_of(e, "mark") != last_mark;
@@ -155,25 +156,29 @@ usage_table(FILE *f, const json_t *usage, bool headers)
 	json_t *u;
 
 	table_init(&t, 5, head);
-	json_array_foreach(usage, i, u) {
+	json_array_foreach(usage, i, u)
+	{
 		const char *proto = json_string_value(json_array_get(u, 3));
 		uint64_t in_use = (uint64_t)json_integer_value(json_array_get(u, 1));
 		uint64_t ports = (uint64_t)json_integer_value(json_array_get(u, 2));
 		struct in_addr addr;
 
-		if (proto == NULL || inet_pton(AF_INET, json_string_value(json_array_get(u, 0)) ?
-					       json_string_value(json_array_get(u, 0)) : "",
+		if (proto == NULL || inet_pton(AF_INET,
+					       json_string_value(json_array_get(u, 0))
+						       ? json_string_value(json_array_get(u, 0))
+						       : "",
 					       &addr) != 1)
 			continue;
-		if (run.open && strcmp(run.proto, proto) == 0 && run.last + 1 == ntohl(addr.s_addr) &&
-		    run.in_use == in_use && run.ports == ports) {
+		if (run.open && strcmp(run.proto, proto) == 0 &&
+		    run.last + 1 == ntohl(addr.s_addr) && run.in_use == in_use &&
+		    run.ports == ports) {
 			run.last++;
 			continue;
 		}
 		if (run.open)
 			run_row(&t, &run);
-		run = (struct usage_run){proto, ntohl(addr.s_addr), ntohl(addr.s_addr), in_use,
-					 ports, true};
+		run = (struct usage_run){
+			proto, ntohl(addr.s_addr), ntohl(addr.s_addr), in_use, ports, true};
 	}
 	if (run.open)
 		run_row(&t, &run);
@@ -189,22 +194,26 @@ set_lines(FILE *f, FILE *warn, const json_t *sets)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(sets, i, s) {
+	json_array_foreach(sets, i, s)
+	{
 		const json_t *in_use = json_object_get(s, "in_use");
 		uint64_t used = (uint64_t)json_integer_value(in_use), total = u64_of(s, "taddrs");
 		double pct = percent(used, total);
 
 		if (f && json_is_integer(in_use))
-			fprintf(f, "%s mark %" PRIu64 ": %" PRIu64 " of %" PRIu64
-				   " transport addresses in use (%.1f%%)\n",
+			fprintf(f,
+				"%s mark %" PRIu64 ": %" PRIu64 " of %" PRIu64
+				" transport addresses in use (%.1f%%)\n",
 				str_of(s, "protocol"), u64_of(s, "mark"), used, total, pct);
 		else if (f)
-			fprintf(f, "%s mark %" PRIu64 ": %" PRIu64 " transport addresses, use not "
-				   "counted yet\n",
+			fprintf(f,
+				"%s mark %" PRIu64 ": %" PRIu64 " transport addresses, use not "
+				"counted yet\n",
 				str_of(s, "protocol"), u64_of(s, "mark"), total);
 		if (json_is_integer(in_use) && used * 100 > total * WARN_PERCENT)
-			fprintf(warn, "Warning: pool4 %s mark %" PRIu64 " is %.1f%% full (%" PRIu64
-				      " of %" PRIu64 " transport addresses in use)\n",
+			fprintf(warn,
+				"Warning: pool4 %s mark %" PRIu64 " is %.1f%% full (%" PRIu64
+				" of %" PRIu64 " transport addresses in use)\n",
 				str_of(s, "protocol"), u64_of(s, "mark"), pct, used, total);
 	}
 }
@@ -219,11 +228,17 @@ entries_csv(FILE *f, const json_t *entries, bool headers)
 
 	if (headers)
 		csv_row(f, 7, jool_csv_header);
-	json_array_foreach(entries, i, e) {
+	json_array_foreach(entries, i, e)
+	{
 		char mark[16], min[8], max[8], iter[24];
 		const char *kind = str_of(e, "iter");
-		const char *fields[7] = {mark, str_of(e, "protocol"), str_of(e, "prefix"), min, max,
-					 iter, strcmp(kind, "auto") == 0 ? "0" : "1"};
+		const char *fields[7] = {mark,
+					 str_of(e, "protocol"),
+					 str_of(e, "prefix"),
+					 min,
+					 max,
+					 iter,
+					 strcmp(kind, "auto") == 0 ? "0" : "1"};
 
 		snprintf(mark, sizeof(mark), "%" PRIu64, u64_of(e, "mark"));
 		snprintf(min, sizeof(min), "%" PRIu64, u64_of(e, "min"));
@@ -256,7 +271,8 @@ to_json(const json_t *entries, const json_t *usage, const json_t *sets)
 	size_t i;
 	json_t *x;
 
-	json_array_foreach(entries, i, x) {
+	json_array_foreach(entries, i, x)
+	{
 		char range[16];
 
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, u64_of(x, "min"),
@@ -264,30 +280,30 @@ to_json(const json_t *entries, const json_t *usage, const json_t *sets)
 		json_array_append_new(json_object_get(out, "pool4"),
 				      json_pack("{s:I, s:s, s:s, s:s, s:o, s:O}", "mark",
 						(json_int_t)u64_of(x, "mark"), "protocol",
-						str_of(x, "protocol"), "prefix", str_of(x, "prefix"),
-						"port range", range, "max-iterations",
-						max_iterations_json(x), "iterations",
-						json_object_get(x, "iterations")));
+						str_of(x, "protocol"), "prefix",
+						str_of(x, "prefix"), "port range", range,
+						"max-iterations", max_iterations_json(x),
+						"iterations", json_object_get(x, "iterations")));
 	}
-	json_array_foreach(usage, i, x)
-		json_array_append_new(json_object_get(out, "usage"),
-				      json_pack("{s:O, s:O, s:O, s:O}", "protocol",
-						json_array_get(x, 3), "address", json_array_get(x, 0),
-						"in use", json_array_get(x, 1), "available",
-						json_array_get(x, 2)));
-	json_array_foreach(sets, i, x) {
+	json_array_foreach(usage, i, x) json_array_append_new(
+		json_object_get(out, "usage"),
+		json_pack("{s:O, s:O, s:O, s:O}", "protocol", json_array_get(x, 3), "address",
+			  json_array_get(x, 0), "in use", json_array_get(x, 1), "available",
+			  json_array_get(x, 2)));
+	json_array_foreach(sets, i, x)
+	{
 		uint64_t used = (uint64_t)json_integer_value(json_object_get(x, "in_use"));
 
-		json_array_append_new(
-			json_object_get(out, "sets"),
-			json_pack("{s:I, s:s, s:o, s:O, s:I, s:I, s:O, s:f}", "mark",
-				  (json_int_t)u64_of(x, "mark"), "protocol", str_of(x, "protocol"),
-				  "max-iterations", max_iterations_json(x), "iterations",
-				  json_object_get(x, "iterations"), "taddrs",
-				  (json_int_t)u64_of(x, "taddrs"), "addresses",
-				  (json_int_t)u64_of(x, "addrs"), "in use",
-				  json_object_get(x, "in_use"), "percent",
-				  percent(used, u64_of(x, "taddrs"))));
+		json_array_append_new(json_object_get(out, "sets"),
+				      json_pack("{s:I, s:s, s:o, s:O, s:I, s:I, s:O, s:f}", "mark",
+						(json_int_t)u64_of(x, "mark"), "protocol",
+						str_of(x, "protocol"), "max-iterations",
+						max_iterations_json(x), "iterations",
+						json_object_get(x, "iterations"), "taddrs",
+						(json_int_t)u64_of(x, "taddrs"), "addresses",
+						(json_int_t)u64_of(x, "addrs"), "in use",
+						json_object_get(x, "in_use"), "percent",
+						percent(used, u64_of(x, "taddrs"))));
 	}
 	return out;
 }
@@ -302,7 +318,8 @@ fetch_usage(struct cli *c, enum l4proto p, json_t *into)
 	json_t *row;
 	int rc = fetch(c, "pool4.usage", p, "rows", rows);
 
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		json_array_append_new(row, json_string(wire_proto_name(p)));
 		json_array_append(into, row);
 	}
@@ -339,7 +356,8 @@ verb_pool4_display(struct cli *c, const struct args *a)
 	} else if (rc == 0) {
 		entries_table(c->out, entries, headers);
 		if (json_array_size(entries) == 0 && json_array_size(usage) > 0)
-			fputs("pool4 is empty: the host's own addresses serve, ports 61001-65535.\n",
+			fputs("pool4 is empty: the host's own addresses serve, ports "
+			      "61001-65535.\n",
 			      c->out);
 		if (json_array_size(usage) > 0) {
 			fputc('\n', c->out);

@@ -24,9 +24,17 @@
 enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP };
 
 static const char *const csv_header[] = {
-	"Protocol",          "IPv6 Remote Address", "IPv6 Remote L4-ID", "IPv6 Local Address",
-	"IPv6 Local L4-ID",  "IPv4 Local Address",  "IPv4 Local L4-ID",  "IPv4 Remote Address",
-	"IPv4 Remote L4-ID", "Expires in",          "State",
+	"Protocol",
+	"IPv6 Remote Address",
+	"IPv6 Remote L4-ID",
+	"IPv6 Local Address",
+	"IPv6 Local L4-ID",
+	"IPv4 Local Address",
+	"IPv4 Local L4-ID",
+	"IPv4 Remote Address",
+	"IPv4 Remote L4-ID",
+	"Expires in",
+	"State",
 };
 
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
@@ -83,9 +91,17 @@ print_table(struct session_out *o, const struct row *r)
 static void
 print_csv(struct session_out *o, const struct row *r)
 {
-	const char *fields[11] = {o->proto,     r->addr[0], r->port[0], r->addr[1],
-				  r->port[1],   r->addr[2], r->port[2], r->addr[3],
-				  r->port[3],   r->expires, r->state ? r->state : ""};
+	const char *fields[11] = {o->proto,
+				  r->addr[0],
+				  r->port[0],
+				  r->addr[1],
+				  r->port[1],
+				  r->addr[2],
+				  r->port[2],
+				  r->addr[3],
+				  r->port[3],
+				  r->expires,
+				  r->state ? r->state : ""};
 
 	csv_row(o->f, 11, fields);
 }
@@ -130,7 +146,9 @@ verb_session_display(struct cli *c, const struct args *a)
 	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
 	struct session_out o = {
 		.f = c->out,
-		.format = a->set[OPT_JSON] ? FMT_JSON : a->set[OPT_CSV] ? FMT_CSV : FMT_TABLE,
+		.format = a->set[OPT_JSON]  ? FMT_JSON
+			  : a->set[OPT_CSV] ? FMT_CSV
+					    : FMT_TABLE,
 		.numeric = a->set[OPT_NUMERIC],
 	};
 	bool several = mask & (mask - 1);

@@ -17,7 +17,8 @@ print_json(FILE *f, const json_t *stats, bool explain)
 	size_t i;
 	json_t *row;
 
-	json_array_foreach(stats, i, row) {
+	json_array_foreach(stats, i, row)
+	{
 		const char *name = json_string_value(json_array_get(row, 0));
 		json_t *value = json_array_get(row, 1);
 
@@ -45,7 +46,8 @@ print_rows(FILE *f, const json_t *stats, const struct args *a)
 
 	if (csv && !a->set[OPT_NO_HEADERS])
 		csv_row(f, explain ? 3 : 2, header);
-	json_array_foreach(stats, i, row) {
+	json_array_foreach(stats, i, row)
+	{
 		const char *name = json_string_value(json_array_get(row, 0));
 		const char *text = json_string_value(json_array_get(row, 2));
 		json_int_t value = json_integer_value(json_array_get(row, 1));

@@ -16,8 +16,8 @@ struct verb {
 	int (*run)(struct cli *c, const struct args *a);
 	unsigned int opts; /* OPT(x) bits */
 	int min_pos, max_pos;
-	const char *synopsis; /* after "nat64 MODE OP" */
-	const char *help;     /* one sentence */
+	const char *synopsis;       /* after "nat64 MODE OP" */
+	const char *help;           /* one sentence */
 	void (*more_help)(FILE *f); /* optional: printed after the options */
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "reassembly.h"
 #include "rfc6052.h"
 
 #define MS_PER_S   UINT64_C(1000)
@@ -33,7 +34,7 @@ static const struct global_key keys[] = {
 	{"mtu-plateaus", GT_PLATEAUS, OFF(xlat.mtu_plateaus), 0, 0,
 	 "MTUs tried when an ICMPv4 Fragmentation Needed reports MTU 0."},
 	{"amend-udp-checksum-zero", GT_BOOL, OFF(amend_udp_checksum_zero), 0, 1,
-	 "Compute checksums of IPv4 UDP sent with checksum 0 (fragments included)."},
+	 "IPv4 UDP in fragments with checksum 0: compute it after reassembly (false: drop)."},
 	{"address-dependent-filtering", GT_BOOL, OFF(adf), 0, 1,
 	 "Let IPv4 packets in only from addresses the IPv6 host has talked to."},
 	{"drop-externally-initiated-tcp", GT_BOOL, OFF(drop_external_tcp), 0, 1,
@@ -64,6 +65,12 @@ static const struct global_key keys[] = {
 	 "Most sessions in total, all protocols."},
 	{"max-sessions-per-host", GT_U32, OFF(max_sessions_per_host), 1, UINT32_MAX,
 	 "Most sessions one IPv6 address may hold (RFC 6888 REQ-4)."},
+	{"reassembly-budget", GT_U32, OFF(reasm_budget), 64 << 10, 1u << 30,
+	 "Bytes of memory for fragments waiting for the rest of their datagram."},
+	{"reassembly-source-limit", GT_U32, OFF(reasm_source_limit), 64 << 10, 1u << 30,
+	 "Bytes of reassembly memory one source address may hold."},
+	{"reassembly-timeout", GT_TIME, OFF(reasm_timeout), 2 * MS_PER_S, MS_PER_H,
+	 "How long an incomplete datagram's fragments are kept (RFC 6146 FRAGMENT_MIN: 2 s)."},
 	{"ss-enabled", GT_BOOL, OFF(ss_enabled), 0, 0,
 	 "Session synchronisation: not implemented, must be false."},
 	{"ss-flush-asap", GT_BOOL, OFF(ss_flush_asap), 0, 1, "Accepted for Jool files; unused."},
@@ -84,7 +91,13 @@ globals_default(struct globals *g)
 	g->enabled = true;
 	xlat_config_default(&g->xlat);
 	g->amend_udp_checksum_zero = true;
-	g->xlat.drop_zero_csum_udp_fragments = true; /* until reassembly exists */
+	/* Fragments are reassembled before translation (reassembly.h), so
+	 * the translator never sees a UDP fragment: amend-udp-checksum-zero
+	 * decides (true: the checksum is computed on the whole datagram;
+	 * false: dropped, counted in XLAT46_UDP_ZERO_CSUM_FRAG). */
+	g->reasm_budget = REASM_DEFAULT_BUDGET;
+	g->reasm_source_limit = REASM_DEFAULT_SOURCE_LIMIT;
+	g->reasm_timeout = REASM_TIMEOUT_MIN;
 	g->src_icmp6_errors_better = true;
 	g->wkp_global_only = true;
 	g->f_args = 0xb;

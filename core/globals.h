@@ -35,6 +35,12 @@ struct globals {
 	uint32_t max_simultaneous_opens;
 	uint32_t max_sessions;          /* total, all protocols */
 	uint32_t max_sessions_per_host; /* per IPv6 address (RFC 6888 REQ-4) */
+	/* Fragment reassembly (reassembly.h): memory of the arena, share of
+	 * one source address, and how long an incomplete datagram is kept
+	 * (ms, RFC 6146 §4 FRAGMENT_MIN = 2 s at least). */
+	uint32_t reasm_budget;       /* reassembly-budget, bytes */
+	uint32_t reasm_source_limit; /* reassembly-source-limit, bytes */
+	uint64_t reasm_timeout;      /* reassembly-timeout, ms */
 	/* Session synchronisation (joold) is not implemented: the keys are
 	 * accepted so that Jool files load, and ss-enabled must stay false. */
 	bool ss_enabled;

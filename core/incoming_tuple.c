@@ -11,9 +11,9 @@
  * the same state as the flow it is about.
  *
  * Fragments: "If the incoming IP packet contains a fragment, then more
- * processing may be needed." Only a first fragment carries the ports; the
- * others are refused here (FRAGMENT_NO_TUPLE) until reassembly, or a
- * cache of first-fragment tuples, exists: see no_ports().
+ * processing may be needed." The pipeline reassembles fragments before
+ * this step (pipeline.c, reassembly.h), so every packet here is whole and
+ * carries its own ports.
  */
 #include "pipeline.h"
 
@@ -30,20 +30,14 @@ l4proto_of(uint8_t ipproto)
 }
 
 /*
- * The packet has no ports to read: a non-first fragment, or an ICMP
- * informational message other than echo (RFC 7915 §4.2, §5.2: those are
- * not translated, so they are dropped before any state is touched).
- *
- * FRAGMENTS: this is where a non-first fragment must get the tuple of its
- * first fragment (RFC 6146 §3.4: reassembly, or a short-lived cache keyed
- * by (source, destination, protocol, fragment ID) filled by first
- * fragments). Until then it is dropped, counted apart.
+ * The packet has no ports to read: an ICMP informational message other
+ * than echo (RFC 7915 §4.2, §5.2: those are not translated, so they are
+ * dropped before any state is touched). Fragments never get here: they
+ * were reassembled first.
  */
 static struct verdict
 no_ports(struct xlation *x, enum stat_id icmp_reason)
 {
-	if (x->info.outer.frag_offset != 0)
-		return verdict_drop(x, STAT_FRAGMENT_NO_TUPLE);
 	return verdict_drop(x, icmp_reason);
 }
 

@@ -73,6 +73,32 @@ check_plateaus(const struct xlat_config *x, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+reasm_config_of(const struct globals *g, struct reasm_config *cfg)
+{
+	reasm_config_default(cfg);
+	cfg->budget = g->reasm_budget;
+	cfg->source_limit = g->reasm_source_limit;
+	cfg->timeout = g->reasm_timeout;
+}
+
+/* The limits of the keys together (reassembly.h). */
+static int
+check_reasm(const struct globals *g, char *err, size_t errlen)
+{
+	struct reasm_config cfg;
+	const char *why;
+
+	reasm_config_of(g, &cfg);
+	why = reasm_config_check(&cfg);
+	if (why)
+		return fail(err, errlen,
+			    "reassembly-budget %" PRIu32 ", reassembly-source-limit %" PRIu32
+			    ": %s",
+			    g->reasm_budget, g->reasm_source_limit, why);
+	return 0;
+}
+
 /* The tables' own minimums (bib.h), which the key table repeats; checked
  * here too so that applying them can't fail half way. */
 static int
@@ -106,6 +132,8 @@ check_globals(const struct globals *g, char *err, size_t errlen)
 				    k->name, v, k->min, k->max);
 	}
 	if (check_plateaus(&g->xlat, err, errlen))
+		return -EINVAL;
+	if (check_reasm(g, err, errlen))
 		return -EINVAL;
 	return check_timeouts(g, err, errlen);
 }
@@ -170,6 +198,7 @@ nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_par
 	     size_t errlen)
 {
 	struct bib_config cfg;
+	struct reasm_config rcfg;
 	struct nat64 *n;
 	int rc;
 
@@ -194,9 +223,16 @@ nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_par
 	rfc6056_init(&n->rfc6056, &p->key, g->f_args);
 	syn_queue_init(&n->synq, g->max_simultaneous_opens);
 	ratelimit_init(&n->icmp_rl, p->icmp_errors_per_sec, 0);
+	reasm_config_of(g, &rcfg);
+	if (reasm_create(&n->reasm, &rcfg, &p->key))
+		goto err_bib;
+	n->reasm_capacity = rcfg.budget;
 	*out = n;
 	return 0;
 
+err_bib:
+	bib_fini(&n->bib);
+	syn_queue_fini(&n->synq);
 err_pool4:
 	pool4_destroy(n->pool4);
 err_free:
@@ -214,6 +250,7 @@ nat64_destroy(struct nat64 *n)
 	bib_fini(&n->bib); /* hands type-2 SYNs back to on_release first */
 	syn_queue_fini(&n->synq);
 	pool4_destroy(n->pool4);
+	reasm_destroy(n->reasm);
 	free(n);
 }
 
@@ -221,6 +258,20 @@ void
 nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
 {
 	pipeline_run(n, p, now, reply, res);
+}
+
+bool
+nat64_result_next(struct nat64_result *res, struct pkt *out)
+{
+	if (!res->send)
+		return false;
+	if (res->split)
+		return frag_next(&res->frags, out);
+	if (res->taken)
+		return false;
+	res->taken = true;
+	*out = res->out;
+	return true;
 }
 
 /* ---- Periodic work -------------------------------------------------- */
@@ -320,6 +371,53 @@ on_action(void *arg, const struct session_action *a)
 	syn_queue_free(&n->synq, a->stored);
 }
 
+/*
+ * A datagram whose fragments did not all come within reassembly-timeout,
+ * and whose first fragment did: ICMPv4 Time Exceeded code 1 / ICMPv6 Time
+ * Exceeded code 1 "fragment reassembly time exceeded" to its source,
+ * quoting that first fragment (RFC 792, RFC 1122 §3.3.2, RFC 8200 §4.5).
+ *
+ * A deliberate choice (docs/icmp.md): Jool never sends it (Linux's
+ * conntrack defrag, which reassembles for Jool, leaves it to end hosts),
+ * but nat64d is where the datagram is reassembled and lost, and the
+ * sender gets no other sign of it. The same rules as every error the
+ * engine originates apply: rate limit, never about an ICMP error or a
+ * packet from or to a non-unicast address.
+ */
+static void
+on_frag_expired(void *arg, const struct pkt *first)
+{
+	struct tick *t = arg;
+	struct nat64 *n = t->n;
+	bool v6 = first->len > 0 && first->data[0] >> 4 == 6;
+	struct icmp_error e = {v6 ? 6 : 4, v6 ? ICMPERR6_TIME : ICMPERR4_TIME, 1, 0};
+	uint8_t buf[ICMP_ERROR6_MAX];
+	struct pkt_info info;
+	uint32_t len;
+
+	if (!t->emit)
+		return;
+	if ((v6 ? pkt_parse6(first->data, first->len, &info)
+		: pkt_parse4(first->data, first->len, &info)) != STAT_OK ||
+	    !(v6 ? icmp_error_allowed6(first->data, &info)
+		 : icmp_error_allowed4(first->data, &info))) {
+		stat_inc(&n->stats, STAT_ICMPERR_NOT_ALLOWED);
+		return;
+	}
+	if (!pipeline_icmp_allowed(n, t->now))
+		return;
+	if (v6)
+		len = icmp_error_build6(buf, &n->params.own6, first->data, first->len, &e);
+	else
+		len = icmp_error_build4(buf, n->params.own4, n->ipv4_id++, first->data,
+					first->len, &e);
+	if (len == 0)
+		return;
+	stat_inc(&n->stats, v6 ? STAT_ICMP6ERR_SENT : STAT_ICMP4ERR_SENT);
+	stat_inc(&n->stats, STAT_FRAG_TIMEOUT_ICMP);
+	t->emit(t->ctx, buf, len);
+}
+
 void
 nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx)
 {
@@ -327,6 +425,7 @@ nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx)
 
 	session_sweep(&n->bib, now, 0, on_action, &t);
 	syn_queue_expire(&n->synq, now, answer_syn, &t);
+	n->stats.count[STAT_FRAG_TIMEOUT] += reasm_expire(n->reasm, now, on_frag_expired, &t);
 }
 
 /* ---- Control plane -------------------------------------------------- */
@@ -335,6 +434,32 @@ const struct globals *
 nat64_globals(const struct nat64 *n)
 {
 	return &n->g;
+}
+
+/*
+ * New reassembly settings, first of the changes since it is the only one
+ * that can fail (memory). A budget above the arena's size needs a new
+ * arena: the fragments held are dropped with the old one (as at a
+ * timeout); below it, reasm_configure applies it at once.
+ */
+static int
+set_reasm(struct nat64 *n, const struct globals *g, char *err, size_t errlen)
+{
+	struct reasm_config cfg;
+	struct reasm *r;
+
+	reasm_config_of(g, &cfg);
+	if (cfg.budget <= n->reasm_capacity)
+		return reasm_configure(n->reasm, &cfg) ? fail(err, errlen, "reassembly settings")
+						       : 0;
+	if (reasm_create(&r, &cfg, &n->params.key)) {
+		fail(err, errlen, "reassembly-budget %" PRIu32 ": out of memory", cfg.budget);
+		return -1;
+	}
+	reasm_destroy(n->reasm);
+	n->reasm = r;
+	n->reasm_capacity = cfg.budget;
+	return 0;
 }
 
 int
@@ -350,6 +475,8 @@ nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t er
 		fail(err, errlen, "pool6 can't change on a NAT64 instance");
 		return -1;
 	}
+	if (set_reasm(n, g, err, errlen))
+		return -1;
 	/* Validated above: none of these can fail now. */
 	bib_set_timeout(&n->bib, SESSION_TIMER_UDP, g->udp_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_ICMP, g->icmp_timeout);
@@ -456,6 +583,14 @@ const struct stats *
 nat64_stats(const struct nat64 *n)
 {
 	return &n->stats;
+}
+
+void
+nat64_frag_usage(const struct nat64 *n, struct nat64_frag_usage *u)
+{
+	u->bytes = reasm_memory(n->reasm);
+	u->datagrams = reasm_datagrams(n->reasm);
+	u->budget = n->g.reasm_budget;
 }
 
 void

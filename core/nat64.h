@@ -16,6 +16,7 @@
 #define NAT64_CORE_NAT64_H
 
 #include "bib.h"
+#include "fragment.h"
 #include "globals.h"
 #include "pool4.h"
 #include "session.h"
@@ -76,6 +77,20 @@ struct nat64_result {
 	uint32_t reply_off;
 	/* STAT_OK when sent; otherwise the counted reason of the drop. */
 	enum stat_id reason;
+	/*
+	 * With `send`: the packets to write are the ones nat64_result_next()
+	 * yields, in order. That is p alone, unless the translated packet is
+	 * larger than the next hop allows and may be fragmented (RFC 7915 §4:
+	 * IPv4 DF clear, above min(mtu6, lowest-ipv6-mtu); §5: above mtu4,
+	 * e.g. a datagram reassembled from IPv6 fragments): then `split` is
+	 * set and p is cut into fragments in place, one at a time, as they are
+	 * asked for (p itself must not be written then). The other fields are
+	 * nat64_result_next()'s.
+	 */
+	bool split;
+	bool taken;
+	struct pkt out;
+	struct frag_iter frags;
 };
 
 /*
@@ -87,11 +102,23 @@ struct nat64_result {
 void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		 struct nat64_result *res);
 
+/*
+ * The next packet to write for `res` (after nat64_input), in `out`: valid
+ * until the next call (a fragment's headers are written over the bytes of
+ * the one before, which must have been written by then). False when there
+ * is none left, or nothing to send. Usage:
+ *      while (nat64_result_next(&res, &out))
+ *              write(fd, out.data, out.len);
+ */
+bool nat64_result_next(struct nat64_result *res, struct pkt *out);
+
 /* Packets the engine sends on its own (TCP probes, ICMP errors for
  * expired stored SYNs). The callee writes them out and returns. */
 typedef void (*nat64_emit_fn)(void *ctx, const uint8_t *pkt, uint32_t len);
 
-/* Periodic work (every second or two): expiry, stored SYNs. */
+/* Periodic work (every second or two): expiry, stored SYNs, incomplete
+ * datagrams past reassembly-timeout (with ICMP Time Exceeded code 1 to
+ * their source when their first fragment came: RFC 792, RFC 8200 §4.5). */
 void nat64_tick(struct nat64 *n, uint64_t now, nat64_emit_fn emit, void *ctx);
 
 /* ---- Control plane: every change is all-or-nothing ---- */
@@ -122,6 +149,15 @@ int nat64_bib_remove(struct nat64 *n, enum l4proto proto, const struct taddr6 *a
 const struct bib *nat64_bib(const struct nat64 *n);
 
 const struct stats *nat64_stats(const struct nat64 *n);
+
+/* Fragment reassembly now: bytes of its arena in use (never above
+ * reassembly-budget) and datagrams held. */
+struct nat64_frag_usage {
+	uint32_t bytes;
+	uint32_t datagrams;
+	uint32_t budget;
+};
+void nat64_frag_usage(const struct nat64 *n, struct nat64_frag_usage *u);
 
 /* Log hook for BIB/session events (logging-bib / logging-session). */
 void nat64_set_log_hook(struct nat64 *n, void (*log)(void *ctx, const struct bib_event *ev),

@@ -16,21 +16,113 @@
  * the host cost one unit as any router. It is added to the translated
  * header rather than to the incoming one, so that an error about the
  * incoming packet quotes it as it was received.
+ *
+ * Fragments (docs/fragments.md): right after parsing, a fragment goes to
+ * the reassembler and is STOLEN until its datagram is whole; the whole
+ * packet then runs the steps like any other, from the reassembler's
+ * buffer (so callers send from p->data, never from their own buffer).
+ *
+ * MTU (docs/mtu.md): a packet is checked against the next hop before it
+ * is translated, so that a Packet Too Big / Fragmentation Needed quotes
+ * it as received (RFC 7915 §4, §5.1; JOOL-REFERENCE §6 "Fragments"):
+ *
+ *   6->4  IPv4 result above mtu4 with DF due (> 1260 bytes, not from
+ *         fragments): ICMPv6 Packet Too Big, MTU max(1280, mtu4 + 20);
+ *         DF clear: split into IPv4 fragments of mtu4 after translation.
+ *   4->6  DF set and IPv6 result above mtu6: ICMPv4 Fragmentation
+ *         Needed, MTU mtu6 - 20; DF clear and above min(mtu6,
+ *         lowest-ipv6-mtu): split into IPv6 fragments after translation,
+ *         Identification the IPv4 one zero-extended (§4.1).
  */
 #include "pipeline.h"
 
 #include "checksum.h"
+#include "mtu.h"
+/* XLAT_DF_THRESHOLD: the translator's DF rule, which the MTU check must
+ * predict. */
+#include "translate_icmp.h"
+
+enum {
+	ICMPERR6_TOO_BIG = 2,     /* RFC 4443 §3.2 Packet Too Big */
+	ICMPERR4_FRAG_NEEDED = 4, /* RFC 792 type 3 code 4, RFC 1191 §4 */
+	IP4_HDR_MIN = 20,
+	IP6_HDR = 40,
+	IP4_MTU_FIELD_MAX = 0xffff, /* RFC 1191 §4: a 16-bit field */
+};
+
+/* Would the translation refuse the packet for its hop limit / TTL? That
+ * error comes first, as a router checks the hop limit before the MTU. */
+static bool
+expiring(const struct xlation *x, bool v6)
+{
+	if (x->n->params.tun_hop_compensation || x->hairpin)
+		return false;
+	return x->p->data[v6 ? 7 : 8] <= 1;
+}
+
+/*
+ * RFC 7915 §5.1 with RFC 1191: a 6->4 packet that won't fit the IPv4 MTU
+ * and will carry DF can't be fragmented, so the IPv6 source learns the
+ * MTU it must use: the IPv4 MTU plus the header difference, never below
+ * the IPv6 minimum (RFC 8200 §5; JOOL-REFERENCE §6: max(1280, mtu4 + 20)).
+ * A hairpinned packet never reaches the IPv4 side: mtu4 doesn't apply.
+ */
+static struct verdict
+check_mtu6(struct xlation *x)
+{
+	const struct pkt_l3 *o = &x->info.outer;
+	struct nat64 *n = x->n;
+	uint32_t len4 = IP4_HDR_MIN + o->l3_end - o->l4_off;
+	uint32_t mtu = n->params.mtu4 + IP4_HDR_MIN;
+
+	if (len4 <= n->params.mtu4 || len4 <= XLAT_DF_THRESHOLD || x->from_fragments ||
+	    o->icmp_is_error || expiring(x, true) ||
+	    pool4_contains(n->pool4, x->in.proto, &x->out4.dst))
+		return verdict_continue();
+	return verdict_drop_icmp6(x, STAT_TOO_BIG6, ICMPERR6_TOO_BIG, 0,
+				  mtu < MTU_IPV6_MIN ? MTU_IPV6_MIN : mtu);
+}
+
+/*
+ * RFC 7915 §4 with RFC 1191 §4: an IPv4 packet with DF set whose IPv6
+ * form exceeds the IPv6 MTU gets Fragmentation Needed with the largest
+ * IPv4 packet that fits, mtu6 - 20 (JOOL-REFERENCE §6: max(576, mtu6 -
+ * 20); mtu6 is at least 1280, so the floor never applies).
+ * lowest-ipv6-mtu plays no part: it bounds the packets the translator
+ * fragments itself (DF clear), while DF-set packets follow the Packet
+ * Too Big messages of the IPv6 path, translated (RFC 7915 §5.2).
+ */
+static struct verdict
+check_mtu4(struct xlation *x)
+{
+	const struct pkt_l3 *o = &x->info.outer;
+	uint32_t len6 = IP6_HDR + o->l3_end - o->l4_off;
+	uint32_t mtu = x->n->params.mtu6 - IP4_HDR_MIN;
+
+	if (!o->dont_fragment || len6 <= x->n->params.mtu6 || o->icmp_is_error ||
+	    expiring(x, false))
+		return verdict_continue();
+	return verdict_drop_icmp4(x, STAT_TOO_BIG4, ICMPERR4_UNREACH, ICMPERR4_FRAG_NEEDED,
+				  mtu > IP4_MTU_FIELD_MAX ? IP4_MTU_FIELD_MAX : mtu);
+}
 
 /* §3.7 IPv6 -> IPv4, and the errors the translator's refusals call for. */
 static struct verdict
 translate6(struct xlation *x)
 {
 	struct nat64 *n = x->n;
-	enum stat_id rc =
-		xlat_6to4(x->p, &x->info, &x->out4, &n->g.xlat, n->params.mtu4, n->params.mtu6);
-	uint8_t *ip4 = x->p->data;
+	struct verdict v = check_mtu6(x);
+	enum stat_id rc;
+	uint8_t *ip4;
 	uint16_t old, new, csum;
 
+	if (!verdict_ok(v))
+		return v;
+	/* RFC 7915 §5.1.1: a packet that came as fragments takes the low
+	 * 16 bits of their Identification, and DF 0 (below). */
+	if (x->from_fragments)
+		x->out4.ipv4_id = (uint16_t)x->frag_id;
+	rc = xlat_6to4(x->p, &x->info, &x->out4, &n->g.xlat, n->params.mtu4, n->params.mtu6);
 	switch (rc) {
 	case STAT_OK:
 		break;
@@ -43,6 +135,9 @@ translate6(struct xlation *x)
 	default:
 		return verdict_drop(x, rc);
 	}
+	if (x->from_fragments)
+		frag_clear_df(x->p);
+	ip4 = x->p->data;
 	if (n->params.tun_hop_compensation && ip4[8] < 255) {
 		memcpy(&old, ip4 + 8, 2);
 		ip4[8]++;
@@ -59,9 +154,16 @@ static struct verdict
 translate4(struct xlation *x)
 {
 	struct nat64 *n = x->n;
-	enum stat_id rc =
-		xlat_4to6(x->p, &x->info, &x->out6, &n->g.xlat, n->params.mtu6, n->params.mtu4);
+	struct verdict v = check_mtu4(x);
+	const uint8_t *ip4 = x->p->data;
+	enum stat_id rc;
 
+	if (!verdict_ok(v))
+		return v;
+	/* Kept for fragment_out(): the header is overwritten below. */
+	x->df4 = x->info.outer.dont_fragment;
+	x->id4 = (uint16_t)(ip4[4] << 8 | ip4[5]);
+	rc = xlat_4to6(x->p, &x->info, &x->out6, &n->g.xlat, n->params.mtu6, n->params.mtu4);
 	switch (rc) {
 	case STAT_OK:
 		break;
@@ -110,26 +212,101 @@ core6(struct xlation *x)
 	return hairpin(x);
 }
 
+static enum stat_id
+parse(struct xlation *x, bool v6)
+{
+	return v6 ? pkt_parse6(x->p->data, x->p->len, &x->info)
+		  : pkt_parse4(x->p->data, x->p->len, &x->info);
+}
+
+/*
+ * RFC 6146 §3.4: "If the incoming IP packet contains a fragment, then
+ * more processing may be needed": the fragment waits in the reassembler
+ * (STOLEN) until its datagram is whole, which then replaces it (*p points
+ * into the reassembler's buffer) and is parsed again. An IPv6 atomic
+ * fragment comes back at once without its Fragment header (RFC 6946 §4).
+ */
+static struct verdict
+reassemble(struct xlation *x, bool v6)
+{
+	const struct pkt_l3 *o = &x->info.outer;
+	bool atomic = v6 && o->frag_offset == 0 && !o->more_fragments;
+	uint32_t id = o->frag_id;
+	struct pkt whole;
+	enum stat_id rc;
+
+	rc = reasm_add(x->n->reasm, x->p, &x->info, x->now, x->n->g.amend_udp_checksum_zero,
+		       &whole);
+	if (rc == STAT_FRAG_HELD)
+		return verdict_stolen(x, rc);
+	if (rc != STAT_OK)
+		return verdict_drop(x, rc);
+	stat_inc(&x->n->stats, atomic ? STAT_FRAG_ATOMIC6 : STAT_FRAG_REASSEMBLED);
+	*x->p = whole;
+	x->from_fragments = true;
+	x->frag_id = id;
+	rc = parse(x, v6);
+	if (rc != STAT_OK)
+		return verdict_drop(x, rc);
+	return verdict_continue();
+}
+
+/*
+ * The translated packet against the next hop (the checks that answer
+ * with an ICMP error ran before translation): too big, and DF clear, it
+ * is split into fragments. IPv6: min(mtu6, lowest-ipv6-mtu) (RFC 7915
+ * §4), the IPv4 Identification zero-extended as Fragment Identification
+ * (§4.1, as Jool); a DF-set packet is only held to mtu6, checked before.
+ * IPv4: mtu4 (RFC 791 §3.2).
+ */
+static struct verdict
+fragment_out(struct xlation *x)
+{
+	struct nat64 *n = x->n;
+	struct pkt *p = x->p;
+	uint32_t limit;
+	enum stat_id rc;
+
+	if (p->len > 0 && p->data[0] >> 4 == 4) {
+		if (p->len <= n->params.mtu4)
+			return verdict_continue();
+		rc = frag_split4(&x->frags, p, n->params.mtu4);
+	} else {
+		limit = n->params.mtu6;
+		if (!x->df4 && n->g.xlat.lowest_ipv6_mtu < limit)
+			limit = n->g.xlat.lowest_ipv6_mtu;
+		if (p->len <= limit)
+			return verdict_continue();
+		rc = frag_split6(&x->frags, p, limit, x->id4);
+	}
+	if (rc != STAT_OK)
+		return verdict_drop(x, rc);
+	x->split = true;
+	stat_inc(&n->stats, STAT_FRAGMENTED_OUT);
+	n->stats.count[STAT_FRAGMENTS_SENT] += x->frags.fragments;
+	return verdict_continue();
+}
+
 static struct verdict
 run(struct xlation *x, bool v6)
 {
+	struct verdict v;
 	enum stat_id rc;
 
 	if (!x->n->g.enabled)
 		return verdict_drop(x, STAT_XLATOR_DISABLED);
-	rc = v6 ? pkt_parse6(x->p->data, x->p->len, &x->info)
-		: pkt_parse4(x->p->data, x->p->len, &x->info);
+	rc = parse(x, v6);
 	if (rc != STAT_OK)
 		return verdict_drop(x, rc);
-	/*
-	 * FRAGMENTS: reassembly belongs here. A fragment
-	 * (x->info.outer.is_fragment) would be handed to the reassembler and
-	 * STOLEN until its datagram is whole, which then continues with its
-	 * own pkt_info. Until then a first fragment goes on with the ports
-	 * it carries and a later one is dropped by the incoming-tuple step
-	 * (FRAGMENT_NO_TUPLE, incoming_tuple.c).
-	 */
-	return v6 ? core6(x) : pipeline_core4(x);
+	if (x->info.outer.is_fragment) {
+		v = reassemble(x, v6);
+		if (!verdict_ok(v))
+			return v;
+	}
+	v = v6 ? core6(x) : pipeline_core4(x);
+	if (!verdict_ok(v))
+		return v;
+	return fragment_out(x);
 }
 
 bool
@@ -179,6 +356,10 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 	if (verdict_ok(v)) {
 		stat_inc(&x->n->stats, STAT_SUCCESS);
 		res->send = true;
+		res->out = *x->p;
+		res->split = x->split;
+		if (x->split)
+			res->frags = x->frags;
 		return;
 	}
 	res->reason = x->reason;

@@ -18,10 +18,12 @@
 #ifndef NAT64_CORE_PIPELINE_H
 #define NAT64_CORE_PIPELINE_H
 
+#include "fragment.h"
 #include "icmp_error.h"
 #include "nat64.h"
 #include "packet.h"
 #include "ratelimit.h"
+#include "reassembly.h"
 #include "rfc6056.h"
 #include "syn_queue.h"
 #include "translate.h"
@@ -36,6 +38,10 @@ struct nat64 {
 	struct syn_queue synq;
 	struct ratelimit icmp_rl;
 	struct stats stats;
+	/* Fragments are reassembled before the steps run (docs/fragments.md);
+	 * the arena was sized for reasm_capacity bytes when it was made. */
+	struct reasm *reasm;
+	uint32_t reasm_capacity;
 	/* RFC 7915 §5.1 leaves the Identification of a packet without a
 	 * Fragment header to the translator. A counter per engine: values
 	 * repeat only after 65536 packets, which RFC 6864 §4.1 accepts for
@@ -87,6 +93,18 @@ struct xlation {
 	/* §3.6 result. */
 	struct xlat_addrs4 out4;
 	struct xlat_addrs6 out6;
+	/* The packet was rebuilt from fragments (or is an IPv6 atomic
+	 * fragment without its Fragment header): frag_id is the
+	 * Identification its fragments carried (RFC 7915 §5.1.1). */
+	bool from_fragments;
+	uint32_t frag_id;
+	/* 4->6: DF and Identification of the IPv4 header as translated,
+	 * for the fragmentation of the output (RFC 7915 §4, §4.1). */
+	bool df4;
+	uint16_t id4;
+	/* Output too big for the next hop, DF clear: sent as these fragments. */
+	bool split;
+	struct frag_iter frags;
 	/* Recorded by the verdict helpers for the exit. */
 	enum stat_id reason;
 	struct icmp_error icmp;

@@ -95,6 +95,11 @@
 	X(FRAG_OUT_MTU, "Packet not fragmented: MTU below 1280 (IPv6) or 68 (IPv4).")              \
 	X(FRAG_OUT_EXT6, "IPv6 packet with extension or Fragment headers too big: not fragmented.") \
 	X(FRAG_OUT_NO_ROOM, "IPv6 packet not fragmented: no headroom for the Fragment header.")     \
+	X(FRAGMENTS_SENT, "Fragments sent for the packets counted in FRAGMENTED_OUT.")            \
+	X(FRAG_ATOMIC6, "IPv6 atomic fragments (offset 0, M 0): translated alone, Fragment header removed (RFC 6946).") \
+	X(TOO_BIG6, "6->4 packet (DF due) larger than the IPv4 MTU: dropped, ICMPv6 Packet Too Big due.") \
+	X(TOO_BIG4, "4->6 packet with DF larger than the IPv6 MTU once translated: dropped, ICMPv4 Fragmentation Needed due.") \
+	X(FRAG_TIMEOUT_ICMP, "ICMP Time Exceeded (reassembly time exceeded) sent for a datagram whose first fragment came.") \
 	/* Stateful NAT64 (RFC 6146) */                                                            \
 	X(POOL6_MISMATCH, "IPv6 destination outside pool6.")                                       \
 	X(POOL4_MISMATCH, "IPv4 destination outside pool4.")                                       \
@@ -120,7 +125,6 @@
 	X(SESSION_CREATED, "Sessions created.")                                                    \
 	X(SESSION_REMOVED, "Sessions removed.")                                                    \
 	X(XLATOR_DISABLED, "Packet dropped: the instance is paused (manually-enabled false).")      \
-	X(FRAGMENT_NO_TUPLE, "Non-first fragment: its ports are in another fragment (no reassembly yet).") \
 	X(SO_WAITING, "IPv4 TCP packet for a session whose stored IPv4 SYN waits for the IPv6 side.") \
 	X(SO_EXPIRED, "Stored IPv4 SYNs answered with ICMP 3/3: no IPv6 SYN came within 6 s.")     \
 	X(STATE_NOMEM, "Out of memory creating a BIB entry, a session or a stored SYN.")           \

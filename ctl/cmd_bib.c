@@ -71,11 +71,11 @@ bib_error(struct request *r, int rc, const char *t6, const char *t4)
 	case -EADDRNOTAVAIL:
 		return request_fail(r, "bib: %s is not in pool4 (%s)", t4, proto);
 	case -EEXIST:
-		return request_fail(r, "bib: %s is already mapped to another IPv4 transport address",
-				    t6);
+		return request_fail(
+			r, "bib: %s is already mapped to another IPv4 transport address", t6);
 	case -EADDRINUSE:
-		return request_fail(r, "bib: %s is already mapped to another IPv6 transport address",
-				    t4);
+		return request_fail(
+			r, "bib: %s is already mapped to another IPv6 transport address", t4);
 	case -EALREADY:
 		return request_fail(r, "bib: the static entry %s - %s already exists", t6, t4);
 	case -ENOENT:
@@ -114,7 +114,8 @@ cmd_bib_remove(struct request *r)
 	int rc;
 
 	if (t6 == NULL && t4 == NULL)
-		return request_fail(r, "bib: give the IPv6 or the IPv4 transport address (or both)");
+		return request_fail(r,
+				    "bib: give the IPv6 or the IPv4 transport address (or both)");
 	if (t6 && !wire_parse_taddr6(t6, &a6, r->err, sizeof(r->err)))
 		return -1;
 	if (t4 && !wire_parse_taddr4(t4, &a4, r->err, sizeof(r->err)))

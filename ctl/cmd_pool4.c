@@ -22,7 +22,9 @@ enum { LIVE_COUNT_MAX = 65536 };
 static const char *
 iter_name(enum pool4_iter_kind kind)
 {
-	return kind == POOL4_ITER_AUTO ? "auto" : kind == POOL4_ITER_INFINITY ? "infinity" : "fixed";
+	return kind == POOL4_ITER_AUTO       ? "auto"
+	       : kind == POOL4_ITER_INFINITY ? "infinity"
+					     : "fixed";
 }
 
 static void
@@ -102,8 +104,8 @@ entry_cb(void *arg, const struct pool4_entry *e, const struct pool4_set_info *se
 int
 cmd_pool4_display(struct request *r)
 {
-	struct page pg = {.r = r, .cursor = request_uint(r, "cursor", 0),
-			  .limit = request_limit(r)};
+	struct page pg = {
+		.r = r, .cursor = request_uint(r, "cursor", 0), .limit = request_limit(r)};
 
 	jsonw_key(r->w, "entries");
 	jsonw_arr_open(r->w);
@@ -205,8 +207,8 @@ set_cb(void *arg, const struct pool4_set_info *set)
 int
 cmd_pool4_sets(struct request *r)
 {
-	struct page pg = {.r = r, .cursor = request_uint(r, "cursor", 0),
-			  .limit = request_limit(r)};
+	struct page pg = {
+		.r = r, .cursor = request_uint(r, "cursor", 0), .limit = request_limit(r)};
 
 	jsonw_key(r->w, "sets");
 	jsonw_arr_open(r->w);
@@ -226,7 +228,8 @@ protocols(const struct request *r)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(list, i, item) {
+	json_array_foreach(list, i, item)
+	{
 		enum l4proto p;
 
 		if (wire_parse_proto(json_string_value(item), &p))
@@ -257,8 +260,8 @@ read_iterations(const struct request *r, struct pool4_iterations *iter)
 	char unused[8];
 
 	if (json_is_integer(v))
-		*iter = (struct pool4_iterations){
-			.kind = POOL4_ITER_FIXED, .value = (uint32_t)json_integer_value(v)};
+		*iter = (struct pool4_iterations){.kind = POOL4_ITER_FIXED,
+						  .value = (uint32_t)json_integer_value(v)};
 	else if (v)
 		wire_parse_iterations(json_string_value(v), iter, unused, sizeof(unused));
 	else

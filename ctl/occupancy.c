@@ -16,9 +16,9 @@ enum level { LEVEL_LOW, LEVEL_HIGH, LEVEL_FULL };
 struct set_state {
 	uint32_t mark;
 	enum l4proto proto;
-	enum level level;  /* as last logged */
-	uint64_t in_use;   /* last complete count */
-	uint64_t when;     /* ms */
+	enum level level; /* as last logged */
+	uint64_t in_use;  /* last complete count */
+	uint64_t when;    /* ms */
 	bool counted;
 	bool logged;
 	uint64_t logged_at; /* ms */
@@ -50,7 +50,8 @@ run_ports(const struct pool4_range *ranges, const struct pool4_run *run)
 	uint64_t n = 0;
 
 	for (uint32_t k = 0; k < run->count; k++)
-		n += (uint64_t)ranges[run->first + k].port_max - ranges[run->first + k].port_min + 1;
+		n += (uint64_t)ranges[run->first + k].port_max - ranges[run->first + k].port_min +
+		     1;
 	return n;
 }
 
@@ -220,16 +221,19 @@ evaluate(struct occupancy *o, const struct nat64 *n, uint64_t now)
 	if (level == st->level || (st->logged && now - st->logged_at < OCCUPANCY_LOG_MS))
 		return;
 	if (level == LEVEL_FULL)
-		queue_line(o, "pool4 %s mark %" PRIu32 ": full (%" PRIu64 " of %" PRIu64
+		queue_line(o,
+			   "pool4 %s mark %" PRIu32 ": full (%" PRIu64 " of %" PRIu64
 			   " transport addresses in use)",
 			   proto, o->mark, o->in_use, info.taddr_count);
 	else if (level == LEVEL_HIGH)
-		queue_line(o, "pool4 %s mark %" PRIu32 ": %" PRIu64 "%% in use (%" PRIu64 " of %" PRIu64
-			   " transport addresses)",
+		queue_line(o,
+			   "pool4 %s mark %" PRIu32 ": %" PRIu64 "%% in use (%" PRIu64
+			   " of %" PRIu64 " transport addresses)",
 			   proto, o->mark, o->in_use * 100 / info.taddr_count, o->in_use,
 			   info.taddr_count);
 	else
-		queue_line(o, "pool4 %s mark %" PRIu32 ": back below %d%% (%" PRIu64 " of %" PRIu64
+		queue_line(o,
+			   "pool4 %s mark %" PRIu32 ": back below %d%% (%" PRIu64 " of %" PRIu64
 			   " in use)",
 			   proto, o->mark, OCCUPANCY_HIGH_PERCENT, o->in_use, info.taddr_count);
 	st->level = level;
@@ -299,7 +303,8 @@ check_exhausted(struct occupancy *o, const struct nat64 *n, uint64_t now)
 	if (cur == o->exhausted_seen ||
 	    (o->exhausted_logged && now - o->exhausted_at < OCCUPANCY_LOG_MS))
 		return;
-	queue_line(o, "pool4 exhausted: %" PRIu64 " new flows dropped for lack of a free transport "
+	queue_line(o,
+		   "pool4 exhausted: %" PRIu64 " new flows dropped for lack of a free transport "
 		   "address since the last warning",
 		   cur - o->exhausted_seen);
 	o->exhausted_seen = cur;

@@ -59,7 +59,7 @@ bool occupancy_pop_line(struct occupancy *o, char *line, size_t len);
 
 /* The last complete count of a set: true with its in-use figure and the
  * time it was taken; false when the watch has not counted it yet. */
-bool occupancy_last(const struct occupancy *o, uint32_t mark, enum l4proto proto,
-		    uint64_t *in_use, uint64_t *when);
+bool occupancy_last(const struct occupancy *o, uint32_t mark, enum l4proto proto, uint64_t *in_use,
+		    uint64_t *when);
 
 #endif

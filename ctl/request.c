@@ -17,7 +17,7 @@
 
 enum arg_kind {
 	ARG_STR,
-	ARG_UINT,   /* integer in [min, max] */
+	ARG_UINT, /* integer in [min, max] */
 	ARG_BOOL,
 	ARG_PROTO,  /* "TCP", "UDP" or "ICMP" */
 	ARG_PROTOS, /* a non-empty array of distinct protocols */
@@ -39,12 +39,24 @@ struct command {
 	struct arg args[ARGS_MAX]; /* ends at a NULL name */
 };
 
-#define U32       0, UINT32_MAX
-#define PORT      0, 65535
-#define CURSOR    {"cursor", ARG_UINT, false, U32}
-#define LIMIT     {"limit", ARG_UINT, false, 1, CTL_PAGE_MAX}
-#define PROTOCOL  {"protocol", ARG_PROTO, true, 0, 0}
-#define PROTOCOLS {"protocols", ARG_PROTOS, true, 0, 0}
+#define U32  0, UINT32_MAX
+#define PORT 0, 65535
+#define CURSOR                                                                                     \
+	{                                                                                          \
+		"cursor", ARG_UINT, false, U32                                                     \
+	}
+#define LIMIT                                                                                      \
+	{                                                                                          \
+		"limit", ARG_UINT, false, 1, CTL_PAGE_MAX                                          \
+	}
+#define PROTOCOL                                                                                   \
+	{                                                                                          \
+		"protocol", ARG_PROTO, true, 0, 0                                                  \
+	}
+#define PROTOCOLS                                                                                  \
+	{                                                                                          \
+		"protocols", ARG_PROTOS, true, 0, 0                                                \
+	}
 
 static const struct command commands[] = {
 	{"hello", cmd_hello, {{0}}},
@@ -131,7 +143,8 @@ check_protos(const json_t *v)
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
 		return false;
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		enum l4proto p;
 
 		if (!json_is_string(item) || !wire_parse_proto(json_string_value(item), &p) ||
@@ -223,7 +236,8 @@ check(struct request *r)
 		request_fail(r, "unknown command \"%s\"", json_string_value(cmd));
 		return NULL;
 	}
-	json_object_foreach(r->args, key, value) {
+	json_object_foreach(r->args, key, value)
+	{
 		const struct arg *a = find_arg(c, key);
 
 		if (strcmp(key, "version") == 0 || strcmp(key, "cmd") == 0)

@@ -26,10 +26,10 @@ struct request {
 	struct nat64 *engine;
 	const struct ctl_hooks *hooks;
 	const struct occupancy *occupancy; /* the watch's last counts */
-	uint64_t now;      /* ms, the engine's clock */
-	unsigned int changed; /* enum ctl_change bits the command set */
-	struct jsonw *w;   /* the reply: members after "ok": true */
-	char err[512];     /* the reason, when the command fails */
+	uint64_t now;                      /* ms, the engine's clock */
+	unsigned int changed;              /* enum ctl_change bits the command set */
+	struct jsonw *w;                   /* the reply: members after "ok": true */
+	char err[512];                     /* the reason, when the command fails */
 };
 
 /*

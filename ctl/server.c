@@ -64,8 +64,7 @@ struct ctl_server {
 	struct occupancy *occupancy;
 };
 
-static void
-log_line(const struct ctl_server *s, enum ctl_log_level level, const char *fmt, ...)
+static void log_line(const struct ctl_server *s, enum ctl_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
@@ -339,7 +338,7 @@ pause_accept(struct ctl_server *s)
 					      .tv_nsec = CTL_ACCEPT_PAUSE_MS % 1000 * 1000000L}};
 
 	log_line(s, CTL_LOG_WARNING, "accept: %s; pausing for %d ms", strerror(errno),
-	      CTL_ACCEPT_PAUSE_MS);
+		 CTL_ACCEPT_PAUSE_MS);
 	timerfd_settime(s->timer_fd, 0, &its, NULL);
 	s->paused = true;
 	update_listener(s);

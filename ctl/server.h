@@ -75,7 +75,7 @@ struct ctl_config {
 
 enum {
 	CTL_CLIENTS_DEFAULT = 64,
-	CTL_EVENTS = 16,          /* ready sockets handled per ctl_server_on_event() */
+	CTL_EVENTS = 16,            /* ready sockets handled per ctl_server_on_event() */
 	CTL_ACCEPT_PAUSE_MS = 1000, /* after EMFILE/ENFILE */
 };
 

@@ -193,7 +193,8 @@ wire_parse_taddr4(const char *text, struct taddr4 *out, char *err, size_t errlen
 	char addr[INET_ADDRSTRLEN];
 	struct taddr4 t;
 
-	if (split_taddr(text, addr, sizeof(addr), &t.port) && inet_pton(AF_INET, addr, &t.addr) == 1) {
+	if (split_taddr(text, addr, sizeof(addr), &t.port) &&
+	    inet_pton(AF_INET, addr, &t.addr) == 1) {
 		*out = t;
 		return true;
 	}

@@ -9,7 +9,9 @@
  * the device MTU (pages of the slot that small packets never reach are
  * never touched, so they cost address space, not memory). One reply buffer
  * serves the whole batch: each packet's ICMP error is written before the
- * next packet runs.
+ * next packet runs. Likewise a datagram the engine reassembled from
+ * fragments lives in its buffer until the next packet goes in, so every
+ * packet's output is written before the next one runs.
  */
 #include "pump.h"
 
@@ -172,11 +174,17 @@ run_packet(struct pump *p, struct pkt *pkt, uint64_t now)
 {
 	struct nat64_result res = {0};
 
+	struct pkt out;
+
 	nat64_input(p->engine, pkt, now, p->reply, &res);
 	if (res.reply_len != 0)
 		write_packet(p, p->reply + res.reply_off, res.reply_len);
 	if (res.send) {
-		write_packet(p, pkt->data, pkt->len);
+		/* The packet itself, or its fragments one at a time: each is
+		 * written before the next is made over its tail (nat64.h). It
+		 * may lie in the engine's reassembly buffer, not in the slot. */
+		while (nat64_result_next(&res, &out))
+			write_packet(p, out.data, out.len);
 		return;
 	}
 	p->stats.engine_drops++;

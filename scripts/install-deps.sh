@@ -14,13 +14,16 @@ PACKAGES="
 	libcriterion-dev libjansson-dev libmnl-dev
 	python3 python3-pytest python3-scapy
 	iproute2 iputils-ping iputils-arping util-linux procps curl
+	unbound bind9-dnsutils
 "
 # unbound: the DNS64 resolver (its dns64 module) and the IPv4-only
-# authoritative server of the demo; bind9-dnsutils: dig.
+# authoritative server of the demo and of tests/e2e/test_dns64.py (so they are
+# in PACKAGES too); bind9-dnsutils: dig.
 DEMO_PACKAGES="unbound bind9-dnsutils"
 # iperf3: throughput and packet rate; tayga + nftables: the userspace NAT64
-# the benchmark compares against (TAYGA translates 1:1, nftables masquerades).
-BENCH_PACKAGES="iperf3 tayga nftables"
+# the benchmark compares against (TAYGA translates 1:1, nftables masquerades);
+# nginx-light + apache2-utils (ab): new TCP connections per second.
+BENCH_PACKAGES="iperf3 tayga nftables nginx-light apache2-utils"
 
 for list in "$@"; do
 	case $list in

@@ -340,3 +340,43 @@ def translator(net):
                          wait_routes=[POOL6, POOL4])
     d.config = cfg
     return d
+
+
+class Instance:
+    """A nat64d started by the `instance` fixture: its Daemon (.daemon) and a Cli of
+    cli_fixture.py (.cli) on its own control socket. counters() is `nat64 stats display
+    --json`; bib(proto) is `nat64 bib display --PROTO --json`."""
+
+    def __init__(self, daemon, cli):
+        self.daemon = daemon
+        self.cli = cli
+
+    def counters(self):
+        return self.cli.json("stats", "display")
+
+    def bib(self, proto="udp"):
+        return self.cli.json("bib", "display", f"--{proto}")
+
+    def sessions(self, proto="udp"):
+        return self.cli.json("session", "display", f"--{proto}")
+
+
+@pytest.fixture
+def instance(net):
+    """Starts nat64d under an instance name of its own (unique control socket, TUN
+    nat64-<name>) from a config object; polls until its routes and its control socket
+    answer. Usage: instance(config, args=(), routes=(POOL6,)) -> Instance."""
+    from cli_fixture import NAT64, Cli, instance_name, wait_socket
+
+    if not os.access(NAT64, os.X_OK):
+        _cannot_run(f"{NAT64} is not built (make build/nat64)")
+
+    def start(config=None, args=(), routes=(POOL6,)):
+        name = instance_name()
+        cfg = net.write_config(f"{name}.json", config or DEFAULT_CONFIG)
+        d = net.start_nat64d(["--config", cfg, *args], instance=name, wait_routes=routes)
+        d.config = cfg
+        cli = Cli(name, d, net)
+        wait_socket(cli)
+        return Instance(d, cli)
+    return start

@@ -96,6 +96,27 @@ h_bib(struct harness *h, enum l4proto proto, const char *a6, uint16_t p6, const 
 	cr_assert_eq(nat64_bib_add(h->n, proto, &t6, &t4, h->now), 0);
 }
 
+/* Copy every packet the result yields, as a writer would send them. */
+static void
+collect(struct harness *h)
+{
+	struct nat64_result res = h->res; /* h->res stays as returned */
+	uint32_t used = 0;
+	struct pkt out;
+
+	h->nout = 0;
+	while (nat64_result_next(&res, &out)) {
+		cr_assert(h->nout < H_OUT_MAX);
+		cr_assert(out.len <= sizeof(h->outbuf) - used);
+		memcpy(h->outbuf + used, out.data, out.len);
+		h->out_off[h->nout] = used;
+		h->out_len[h->nout] = out.len;
+		used += out.len;
+		h->nout++;
+	}
+	cr_assert_eq(h->nout == 0, !h->res.send);
+}
+
 enum stat_id
 h_input(struct harness *h, const uint8_t *pkt, size_t len)
 {
@@ -109,14 +130,25 @@ h_input(struct harness *h, const uint8_t *pkt, size_t len)
 	h->p = (struct pkt){start, (uint32_t)len, PKT_HEADROOM, H_TAILROOM};
 	memset(h->reply, 0, sizeof(h->reply));
 	nat64_input(h->n, &h->p, h->now, h->reply, &h->res);
+	/* A reassembled datagram is in the engine's buffer, not in mem. */
+	if (h->p.data >= h->mem && h->p.data < h->mem + sizeof(h->mem))
+		cr_assert(h->p.data >= h->mem + lo && h->p.data + h->p.len <= h->mem + hi);
+	cr_assert(h->res.reply_len <= NAT64_REPLY_MAX - h->res.reply_off);
+	cr_assert_eq(h->res.send, h->res.reason == STAT_OK);
+	collect(h);
 	for (size_t i = 0; i < sizeof(h->mem); i++)
 		if (i < lo || i >= hi)
 			cr_assert_eq(h->mem[i], CANARY, "byte %zd outside the buffer written",
 				     (ssize_t)i - H_HEAD);
-	cr_assert(h->p.data >= h->mem + lo && h->p.data + h->p.len <= h->mem + hi);
-	cr_assert(h->res.reply_len <= NAT64_REPLY_MAX - h->res.reply_off);
-	cr_assert_eq(h->res.send, h->res.reason == STAT_OK);
 	return h->res.reason;
+}
+
+const uint8_t *
+h_out(const struct harness *h, unsigned i, uint32_t *len)
+{
+	cr_assert(i < h->nout, "packet %u of %u sent", i, h->nout);
+	*len = h->out_len[i];
+	return h->outbuf + h->out_off[i];
 }
 
 static void

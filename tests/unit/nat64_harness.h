@@ -31,11 +31,13 @@
 
 enum {
 	H_HEAD = 64,     /* canaries before the headroom */
-	H_ROOM = 2048,   /* packet, tailroom and canaries after */
+	H_ROOM = 65536 + 512, /* packet (up to 65535), tailroom and canaries after */
 	H_TAILROOM = 40, /* what nat64_input() asks for */
 	H_EMIT_MAX = 8,
 	H_PAYLOAD = 5,  /* "hello" */
 	H_T0 = 1000000, /* the clock at start */
+	H_OUT_MAX = 96,          /* packets one h_input may send (fragments) */
+	H_OUT_BYTES = 70000 + 96 * 48, /* their bytes */
 };
 
 struct h_pkt {
@@ -54,6 +56,12 @@ struct harness {
 	unsigned nemitted;
 	struct bib_event events[16];
 	unsigned nevents;
+	/* Every packet the last h_input sent (nat64_result_next), copied:
+	 * the packet itself, or each of its fragments. */
+	uint8_t outbuf[H_OUT_BYTES];
+	uint32_t out_off[H_OUT_MAX];
+	uint32_t out_len[H_OUT_MAX];
+	unsigned nout;
 };
 
 /* The settings every test starts from: pool6 64:ff9b::/96,
@@ -72,8 +80,13 @@ void h_bib(struct harness *h, enum l4proto proto, const char *a6, uint16_t p6, c
 	   uint16_t p4);
 
 /* Runs one packet at h->now; checks the buffer bounds. Returns the
- * result's reason (STAT_OK when sent). The output is h->p. */
+ * result's reason (STAT_OK when sent). The output is h->p (which may point
+ * into the engine's reassembly buffer), and every packet sent is copied
+ * to h_out(): h->p alone, or its fragments when the result was split
+ * (then h->p's bytes are no longer the packet). */
 enum stat_id h_input(struct harness *h, const uint8_t *pkt, size_t len);
+/* Packet i (0 .. h->nout - 1) sent by the last h_input. */
+const uint8_t *h_out(const struct harness *h, unsigned i, uint32_t *len);
 /* nat64_tick() at h->now; emitted packets land in h->emitted. */
 void h_tick(struct harness *h);
 uint64_t h_stat(const struct harness *h, enum stat_id id);

@@ -63,9 +63,9 @@ Test(cli_args, bad_options_are_usage_errors, .init = redirect)
 {
 	struct args a;
 
-	cr_assert_eq(parse("pool4", "add", &a,
-			   (const char *[]){"--sctp", "192.0.2.7", "1-2", NULL}),
-		     EXIT_USAGE);
+	cr_assert_eq(
+		parse("pool4", "add", &a, (const char *[]){"--sctp", "192.0.2.7", "1-2", NULL}),
+		EXIT_USAGE);
 	cr_assert_eq(parse("bib", "display", &a, (const char *[]){"--n", NULL}), EXIT_USAGE);
 	cr_assert_eq(parse("pool4", "add", &a, (const char *[]){"--tcp=1", NULL}), EXIT_USAGE);
 	cr_assert_eq(parse("pool4", "add", &a, (const char *[]){"--mark", NULL}), EXIT_USAGE);
@@ -94,8 +94,8 @@ Test(cli_args, options_anywhere_with_values_and_prefixes)
 	struct args a;
 
 	cr_assert_eq(parse("pool4", "add", &a,
-			   (const char *[]){"--mark=7", "192.0.2.0/24", "--tc", "1-5",
-					    "--max-it", "auto", "--force", NULL}),
+			   (const char *[]){"--mark=7", "192.0.2.0/24", "--tc", "1-5", "--max-it",
+					    "auto", "--force", NULL}),
 		     0);
 	cr_assert(a.set[OPT_TCP] && !a.set[OPT_UDP] && a.set[OPT_FORCE]);
 	cr_assert_str_eq(a.value[OPT_MARK], "7");
@@ -110,8 +110,7 @@ Test(cli_args, double_dash_ends_options_and_h_asks_help)
 {
 	struct args a;
 
-	cr_assert_eq(parse("global", "update", &a, (const char *[]){"--", "tos", "--x", NULL}),
-		     0);
+	cr_assert_eq(parse("global", "update", &a, (const char *[]){"--", "tos", "--x", NULL}), 0);
 	cr_assert(a.npos == 2 && strcmp(a.pos[1], "--x") == 0);
 	/* Help wins over missing arguments. */
 	cr_assert_eq(parse("bib", "add", &a, (const char *[]){"-h", NULL}), 0);

@@ -112,8 +112,7 @@ static void
 print_csv(FILE *f, void *arg)
 {
 	(void)arg;
-	csv_row(f, 4,
-		(const char *const[]){"plain", "with,comma", "say \"hi\"", "two\nlines"});
+	csv_row(f, 4, (const char *const[]){"plain", "with,comma", "say \"hi\"", "two\nlines"});
 	csv_row(f, 1, (const char *const[]){""});
 }
 

@@ -70,50 +70,62 @@ Test(ctl_request, bad_requests_are_refused_and_change_nothing)
 		{"[1]", "malformed request: not a JSON object"},
 		{"{\"version\":1,\"version\":1,\"cmd\":\"hello\"}",
 		 "malformed request: duplicate object key near '\\\"version\\\"' (byte 22)"},
-		{"{\"cmd\":\"hello\"}", "protocol version not supported: this daemon speaks version 1"},
+		{"{\"cmd\":\"hello\"}",
+		 "protocol version not supported: this daemon speaks version 1"},
 		{"{\"version\":\"1\",\"cmd\":\"hello\"}",
 		 "protocol version not supported: this daemon speaks version 1"},
 		{"{\"version\":1}", "missing \\\"cmd\\\""},
 		{"{\"version\":1,\"cmd\":\"pool4.grow\"}", "unknown command \\\"pool4.grow\\\""},
 		{"{\"version\":1,\"cmd\":\"pool4.flush\",\"quick\":1}",
 		 "pool4.flush: \\\"quick\\\" must be true or false"},
-		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"prefix\":\"192.0.2.9\","
+		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"prefix\":\"192.0."
+		 "2.9\","
 		 "\"min\":-1,\"max\":5}",
 		 "pool4.add: \\\"min\\\" must be an integer 0-65535"},
 		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[],\"prefix\":\"192.0.2.9\","
 		 "\"min\":1,\"max\":5}",
-		 "pool4.add: \\\"protocols\\\" must be an array of distinct protocols (\\\"TCP\\\", "
+		 "pool4.add: \\\"protocols\\\" must be an array of distinct protocols "
+		 "(\\\"TCP\\\", "
 		 "\\\"UDP\\\", \\\"ICMP\\\")"},
-		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"prefix\":\"192.0.2.9\","
+		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"prefix\":\"192.0."
+		 "2.9\","
 		 "\"min\":1,\"max\":5,\"iterations\":0}",
-		 "pool4.add: \\\"iterations\\\" must be \\\"auto\\\", \\\"infinity\\\" or an integer "
+		 "pool4.add: \\\"iterations\\\" must be \\\"auto\\\", \\\"infinity\\\" or an "
+		 "integer "
 		 "1-4294967295"},
-		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"min\":1,\"max\":5}",
+		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"min\":1,\"max\":"
+		 "5}",
 		 "pool4.add: missing argument \\\"prefix\\\""},
-		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"prefix\":\"192.0.2.9/24\","
+		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],\"prefix\":\"192.0."
+		 "2.9/24\","
 		 "\"min\":1,\"max\":5}",
 		 "invalid prefix '192.0.2.9/24': bits set after /24 (192.0.2.0/24?)"},
 		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"ICMP\",\"TCP\"],"
 		 "\"prefix\":\"192.0.2.9\",\"min\":0,\"max\":0}",
 		 "pool4: port 0 is not usable for TCP (ports 1-65535)"},
-		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"UDP\"],\"prefix\":\"10.0.0.0/8\","
+		{"{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"UDP\"],\"prefix\":\"10.0.0."
+		 "0/8\","
 		 "\"min\":1,\"max\":5}",
-		 "pool4: 10.0.0.0/8 holds 16777216 addresses (shorter than /24): add --force if you "
+		 "pool4: 10.0.0.0/8 holds 16777216 addresses (shorter than /24): add --force if "
+		 "you "
 		 "mean it"},
 		{"{\"version\":1,\"cmd\":\"pool4.remove\",\"protocols\":[\"TCP\",\"UDP\"],"
 		 "\"prefix\":\"203.0.113.0/24\",\"min\":0,\"max\":65535}",
 		 "pool4: 203.0.113.0/24 ports 0-65535 mark 0 is not in pool4"},
-		{"{\"version\":1,\"cmd\":\"bib.add\",\"protocol\":\"TCP\",\"ipv6\":\"2001:db8::1#1\","
+		{"{\"version\":1,\"cmd\":\"bib.add\",\"protocol\":\"TCP\",\"ipv6\":\"2001:db8::1#"
+		 "1\","
 		 "\"ipv4\":\"203.0.113.1#1\"}",
 		 "bib: 203.0.113.1#1 is not in pool4 (TCP)"},
 		{"{\"version\":1,\"cmd\":\"bib.add\",\"protocol\":\"TCP\",\"ipv6\":\"2001:db8::1\","
 		 "\"ipv4\":\"192.0.2.2#1\"}",
-		 "invalid IPv6 transport address '2001:db8::1': expected ADDRESS#PORT, port 0-65535"},
+		 "invalid IPv6 transport address '2001:db8::1': expected ADDRESS#PORT, port "
+		 "0-65535"},
 		{"{\"version\":1,\"cmd\":\"bib.remove\",\"protocol\":\"UDP\"}",
 		 "bib: give the IPv6 or the IPv4 transport address (or both)"},
 		{"{\"version\":1,\"cmd\":\"global.update\",\"key\":\"nope\",\"value\":\"1\"}",
 		 "global: unknown key 'nope'"},
-		{"{\"version\":1,\"cmd\":\"global.update\",\"key\":\"udp-timeout\",\"value\":\"1:00\"}",
+		{"{\"version\":1,\"cmd\":\"global.update\",\"key\":\"udp-timeout\",\"value\":\"1:"
+		 "00\"}",
 		 "udp-timeout: '1:00' is below the minimum 0:02:00"},
 		{"{\"version\":1,\"cmd\":\"global.update\",\"key\":\"udp-timeout\",\"value\":5}",
 		 "global.update: \\\"value\\\" must be a string"},
@@ -147,22 +159,25 @@ Test(ctl_request, pool4_add_display_remove)
 	unsigned int changed;
 
 	h_start_default(&h);
-	cr_assert_str_eq(call(h.n, NULL,
-			      "{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],"
-			      "\"prefix\":\"198.51.100.0/16\",\"min\":1,\"max\":65535}",
-			      &changed),
-			 "{\"ok\":false,\"error\":\"invalid prefix '198.51.100.0/16': bits set after "
-			 "/16 (198.51.0.0/16?)\"}");
+	cr_assert_str_eq(
+		call(h.n, NULL,
+		     "{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],"
+		     "\"prefix\":\"198.51.100.0/16\",\"min\":1,\"max\":65535}",
+		     &changed),
+		"{\"ok\":false,\"error\":\"invalid prefix '198.51.100.0/16': bits set after "
+		"/16 (198.51.0.0/16?)\"}");
 	cr_assert_eq(changed, 0);
-	cr_assert_str_eq(call(h.n, NULL,
-			      "{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\",\"UDP\"],"
-			      "\"prefix\":\"198.51.0.0/16\",\"min\":2000,\"max\":1000,\"mark\":7,"
-			      "\"iterations\":9,\"force\":true}",
-			      &changed),
-			 "{\"ok\":true}");
+	cr_assert_str_eq(
+		call(h.n, NULL,
+		     "{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\",\"UDP\"],"
+		     "\"prefix\":\"198.51.0.0/16\",\"min\":2000,\"max\":1000,\"mark\":7,"
+		     "\"iterations\":9,\"force\":true}",
+		     &changed),
+		"{\"ok\":true}");
 	cr_assert_eq(changed, CTL_CHANGE_POOL4);
 	cr_assert_str_eq(call(h.n, NULL,
-			      "{\"version\":1,\"cmd\":\"pool4.display\",\"protocol\":\"UDP\"}", NULL),
+			      "{\"version\":1,\"cmd\":\"pool4.display\",\"protocol\":\"UDP\"}",
+			      NULL),
 			 "{\"ok\":true,\"entries\":["
 			 "{\"mark\":0,\"prefix\":\"192.0.2.2\",\"min\":1,\"max\":65535,"
 			 "\"iter\":\"auto\",\"iterations\":1024},"
@@ -340,7 +355,7 @@ Test(ctl_request, stats_and_globals)
 	udp_sessions(&h, 1);
 	reply = call(h.n, NULL, "{\"version\":1,\"cmd\":\"stats.display\"}", NULL);
 	cr_assert(starts_with(reply, "{\"ok\":true,\"stats\":[[\"RECEIVED6\",1,\"IPv6 packets "
-					"received.\"],"),
+				     "received.\"],"),
 		  "%s", reply);
 	cr_assert_not_null(strstr(reply, "[\"BIB_ENTRIES\",1,\"BIB entries now (gauge).\"],"
 					 "[\"SESSIONS\",1,\"Sessions now (gauge).\"]]}"));
@@ -355,7 +370,7 @@ Test(ctl_request, stats_and_globals)
 	cr_assert_eq(nat64_globals(h.n)->udp_timeout, 180000);
 	reply = call(h.n, NULL, "{\"version\":1,\"cmd\":\"global.display\"}", NULL);
 	cr_assert(starts_with(reply, "{\"ok\":true,\"globals\":[[\"manually-enabled\",\"true\"],"
-					"[\"pool6\",\"64:ff9b::/96\"],"),
+				     "[\"pool6\",\"64:ff9b::/96\"],"),
 		  "%s", reply);
 	cr_assert_not_null(strstr(reply, "[\"udp-timeout\",\"0:03:00\"]"));
 	h_stop(&h);
@@ -386,8 +401,8 @@ Test(ctl_request, file_handle_goes_to_the_daemon_hook)
 			      NULL),
 			 "{\"ok\":true}");
 	cr_assert_str_eq(file_seen, "{\"x\":1}");
-	cr_assert_str_eq(call(h.n, &hooks,
-			      "{\"version\":1,\"cmd\":\"file.handle\",\"text\":\"bad\"}", NULL),
-			 "{\"ok\":false,\"error\":\"file.json: bad things\"}");
+	cr_assert_str_eq(
+		call(h.n, &hooks, "{\"version\":1,\"cmd\":\"file.handle\",\"text\":\"bad\"}", NULL),
+		"{\"ok\":false,\"error\":\"file.json: bad things\"}");
 	h_stop(&h);
 }

@@ -275,9 +275,10 @@ Test(pipeline_udp, sec3_5_addresses_outside_the_pools_dropped)
 	h_stop(&h);
 }
 
-/* RFC 6146 §3.4: a non-first fragment has no ports; without reassembly
- * it is dropped, counted apart. */
-Test(pipeline_udp, sec3_4_non_first_fragment_has_no_tuple)
+/* RFC 6146 §3.4: a non-first fragment has no ports; it waits in the
+ * reassembler for the rest of its datagram (test_pipeline_frag.c), and
+ * nothing is sent or created meanwhile. */
+Test(pipeline_udp, sec3_4_non_first_fragment_waits_for_its_datagram)
 {
 	struct harness h;
 	uint8_t in[128];
@@ -286,13 +287,14 @@ Test(pipeline_udp, sec3_4_non_first_fragment_has_no_tuple)
 	h_start_default(&h);
 	n = pg_ipv4(in, H_SERVER4, H_POOL4, IPPROTO_UDP, 64, 9, 0x0001 /* offset 8 */, 36);
 	memset(in + n, 0x42, 16);
-	cr_assert_eq(h_input(&h, in, n + 16), STAT_FRAGMENT_NO_TUPLE);
+	cr_assert_eq(h_input(&h, in, n + 16), STAT_FRAG_HELD);
 	n = pg_ipv6(in, H_CLIENT, H_SERVER6, 44, 64, 8 + 16);
 	n += pg_frag6(in + n, IPPROTO_UDP, 8, false, 77);
 	memset(in + n, 0x42, 16);
-	cr_assert_eq(h_input(&h, in, n + 16), STAT_FRAGMENT_NO_TUPLE);
-	cr_assert_eq(h_stat(&h, STAT_FRAGMENT_NO_TUPLE), 2);
+	cr_assert_eq(h_input(&h, in, n + 16), STAT_FRAG_HELD);
+	cr_assert_eq(h_stat(&h, STAT_FRAG_HELD), 2);
 	cr_assert_eq(h.res.reply_len, 0);
+	cr_assert_eq(sessions(&h), 0);
 	h_stop(&h);
 }
 

@@ -1,0 +1,861 @@
+/*
+ * libFuzzer target: the whole stateful engine (nat64.h), fed SEQUENCES of
+ * packets so that sessions, stored SYNs, reassembly, exhaustion and expiry
+ * are reached, not only the first packet of a flow.
+ *
+ * Input layout:
+ *   byte 0   settings: bit 0 tun_hop_compensation, bit 1 adf,
+ *            bit 2 drop_external_tcp, bit 3 drop_icmp6_info,
+ *            bit 4 handle_rst_during_fin_rcv, bit 5 src_icmp6_errors_better,
+ *            bit 6 amend_udp_checksum_zero, bit 7 small MTUs (IPv6 1280,
+ *            IPv4 576) instead of 1500 on both sides
+ *   byte 1   bits 0-1 ICMP errors per second (rate_from_bits), bit 2
+ *            f-args 0 instead of the default, bit 3 zeroize_traffic_class,
+ *            bit 4 pool4 max-iterations 4 instead of auto, bit 5
+ *            manually-enabled off
+ *   then records [flags][length, 2 bytes big endian][packet], the last one
+ *   possibly cut short (its length is then what is left):
+ *   flags    bit 0: repair the packet's checksums (fixup4/fixup6, as
+ *                   fuzz_translate.c: without it almost every mutation dies
+ *                   on a checksum in the parser)
+ *            bit 1: tailroom 40 (the least nat64_input accepts) instead of
+ *                   FUZZ_TAILROOM
+ *            bits 2-4: advance the clock by time_step[] first
+ *            bit 5: then call nat64_tick
+ *            bit 6: answer: before the repair, rewrite the packet's
+ *                   addresses and ports (those of the packet an ICMP error
+ *                   quotes too) to answer the last packet of its family the
+ *                   engine sent or emitted (see answer()). Masks come from
+ *                   RFC 6056 hashing, which no mutation can guess; this is
+ *                   how a sequence reaches the 4->6 half of its flows.
+ *   A record of length 0 only moves the clock (and ticks).
+ *
+ * Each input gets its own engine: nat64_create() with the 256 KiB
+ * reassembly arena below costs about 20 us under ASan, so no state leaks
+ * from one input to the next and every finding replays from its file. The
+ * engine: pool6 64:ff9b::/96, pool4 192.0.2.0/30 ports 1000-1015 for TCP,
+ * UDP and ICMP (64 taddrs per protocol: a sequence of a few dozen packets
+ * exhausts it), max-sessions 96, max-sessions-per-host 32,
+ * maximum-simultaneous-opens 4 and one static TCP entry
+ * 2001:db8::2#80 <-> 192.0.2.2#1010 (inbound TCP, hairpinning).
+ *
+ * Every packet is copied into a heap buffer of exactly PKT_HEADROOM + len +
+ * tailroom bytes, the reply buffer is exactly NAT64_REPLY_MAX bytes, and
+ * each packet the engine hands out is copied to a buffer of its exact
+ * length after the harness has read all the room the engine advertises
+ * around it, so AddressSanitizer catches any access outside them.
+ *
+ * Properties checked (abort() on violation, so libFuzzer records it):
+ *   1. result: send iff reason is STAT_OK; no reply with a sent packet;
+ *      nat64_result_next yields at least one packet when send, then stops;
+ *   2. each packet written parses as the other family (IPv6 again after a
+ *      hairpin, told by the HAIRPINNED counter) and fits the MTU of its
+ *      side; the fragments of a split packet are contiguous, share their
+ *      Identification, carry MF but the last, fit min(mtu6,
+ *      lowest-ipv6-mtu) or mtu4, and put back together they parse;
+ *      whole or put back together, if the input's transport checksum was
+ *      good (unfragmented TCP, UDP, ICMP), the output's is;
+ *   3. a reply fits in NAT64_REPLY_MAX, parses, is an ICMP error of the
+ *      input's family within ICMP_ERROR6_MAX / ICMP_ERROR4_MAX, goes to the
+ *      input's source, has a good checksum, and never answers an ICMP
+ *      error (checked on the input, and on its quote by the parser);
+ *   4. what nat64_tick emits (probes, errors for stored SYNs and expired
+ *      fragments) parses with a good checksum, and an error in it never
+ *      quotes an ICMP error;
+ *   5. limits: at most 96 sessions, at most 32 for the sender;
+ *   6. after the last record the clock jumps past every timeout (twice,
+ *      so probed sessions die too): no session and no dynamic BIB entry is
+ *      left; nat64_destroy then frees everything (LeakSanitizer).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "icmp_error.h"
+#include "nat64.h"
+#include "packet.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+enum {
+	FUZZ_SETTINGS = 2,   /* bytes before the first record */
+	FUZZ_REC_HDR = 3,    /* flags + length */
+	FUZZ_TAILROOM = 128, /* 4->6 ICMP errors grow the quoted packet */
+	FUZZ_MIN_TAILROOM = 40,
+	FUZZ_MAX_SESSIONS = 96,
+	FUZZ_MAX_PER_HOST = 32,
+	FUZZ_SIMULTANEOUS_OPENS = 4,
+	FUZZ_POOL4_PORT_MIN = 1000,
+	FUZZ_POOL4_PORT_MAX = 1015,
+	FUZZ_REASM_BUDGET = 256 << 10, /* the per-source default: the least allowed */
+	FUZZ_WHOLE_MAX = 60 + 65535,   /* a split packet put back together */
+	FUZZ_EPOCH = 1000000,          /* start of the clock: not 0, which could hide a bug */
+};
+
+enum {
+	REC_FIXUP = 1,
+	REC_SMALL_TAILROOM = 2,
+	REC_TIME_SHIFT = 2,
+	REC_TIME_MASK = 7,
+	REC_TICK = 32,
+	REC_ANSWER = 64,
+};
+
+/* Clock steps (ms): each one just past a limit of the engine. */
+static const uint64_t time_step[8] = {
+	0,
+	1,
+	1000,
+	2001,            /* reassembly timeout (RFC 6146 §4 FRAGMENT_MIN) */
+	6001,            /* stored SYN (RFC 6146 §3.5.2.2) */
+	60001,           /* ICMP query session */
+	300001,          /* UDP session, TCP transitory */
+	2 * 3600000 + 1, /* TCP established */
+};
+
+/* A packet the engine sent, as answer() needs it. */
+struct flow {
+	bool valid;
+	uint8_t src[16]; /* IPv4: first 4 bytes */
+	uint8_t dst[16];
+	uint16_t sport; /* host order; ICMP query: the identifier */
+	uint16_t dport;
+};
+
+struct fuzz_run {
+	struct nat64 *n;
+	uint64_t now;
+	uint32_t mtu4, mtu6, frag6_limit;
+	struct flow last4, last6;
+	uint8_t *whole; /* FUZZ_WHOLE_MAX bytes: a split packet put back together */
+};
+
+static void
+fail(const char *what, int detail)
+{
+	fprintf(stderr, "fuzz_pipeline: %s (%d)\n", what, detail);
+	abort();
+}
+
+/* Build with -DFUZZ_VERBOSE to follow what happens to each packet (e.g. to
+ * check that the seeds get where they should). */
+static void
+trace(const char *step, enum stat_id why)
+{
+#ifdef FUZZ_VERBOSE
+	fprintf(stderr, "fuzz_pipeline: %s: %s\n", step, stat_name(why));
+#else
+	(void)step;
+	(void)why;
+#endif
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* ---- Checksums (as fuzz_translate.c) -------------------------------- */
+
+/* Length of the transport segment the checksum covers, or 0 to skip. */
+static uint32_t
+l4_span(const uint8_t *pkt, const struct pkt_l3 *l3)
+{
+	uint32_t len;
+
+	if (l3->is_fragment || l3->l4_off >= l3->l3_end)
+		return 0;
+	len = l3->l3_end - l3->l4_off;
+	if (l3->l4_proto == IPPROTO_UDP) {
+		if (len < 8 || get16(pkt + l3->l4_off + 4) > len)
+			return 0;
+		return get16(pkt + l3->l4_off + 4);
+	}
+	if (l3->l4_proto == IPPROTO_TCP || l3->l4_proto == IPPROTO_ICMP ||
+	    l3->l4_proto == IPPROTO_ICMPV6)
+		return len;
+	return 0;
+}
+
+enum csum_state {
+	CSUM_SKIP,    /* fragment or other protocol: not checkable */
+	CSUM_BAD,     /* present and wrong */
+	CSUM_GOOD,    /* present and right */
+	CSUM_ABSENT4, /* IPv4 UDP with checksum 0 */
+};
+
+static enum csum_state
+l4_csum_state(const uint8_t *pkt, const struct pkt_l3 *l3)
+{
+	uint32_t len = l4_span(pkt, l3), sum = 0;
+	const uint8_t *l4 = pkt + l3->l4_off;
+
+	if (len == 0)
+		return CSUM_SKIP;
+	if (l3->family == 6) {
+		struct in6_addr src, dst;
+
+		memcpy(&src, pkt + 8, 16);
+		memcpy(&dst, pkt + 24, 16);
+		sum = csum_pseudo6(&src, &dst, l3->l4_proto, len);
+	} else if (l3->l4_proto != IPPROTO_ICMP) {
+		struct in_addr src, dst;
+
+		if (l3->l4_proto == IPPROTO_UDP && get16(l4 + 6) == 0)
+			return CSUM_ABSENT4;
+		memcpy(&src, pkt + 12, 4);
+		memcpy(&dst, pkt + 16, 4);
+		sum = csum_pseudo4(src, dst, l3->l4_proto, len);
+	}
+	return csum_fold(csum_partial(l4, len, sum)) == 0 ? CSUM_GOOD : CSUM_BAD;
+}
+
+/* Recompute the checksum of a transport segment of `len` bytes. */
+static void
+fix_l4(uint8_t *l4, uint32_t len, uint8_t proto, uint32_t pseudo)
+{
+	uint32_t off;
+	uint16_t c;
+
+	if (proto == IPPROTO_TCP)
+		off = 16;
+	else if (proto == IPPROTO_UDP)
+		off = 6;
+	else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		off = 2;
+	else
+		return;
+	if (len < off + 2)
+		return;
+	l4[off] = 0;
+	l4[off + 1] = 0;
+	c = csum_fold(csum_partial(l4, len, pseudo));
+	if (proto == IPPROTO_UDP && c == 0)
+		c = 0xffff; /* RFC 768: 0 means "no checksum" */
+	memcpy(l4 + off, &c, 2);
+}
+
+/* IPv4: transport checksum of an unfragmented packet (an IPv4 UDP checksum
+ * of 0 stays absent), then the header checksum. */
+static void
+fixup4(uint8_t *b, uint32_t len)
+{
+	uint32_t ihl, total;
+	struct in_addr src, dst;
+	uint16_t c;
+
+	if (len < 20)
+		return;
+	ihl = (b[0] & 15u) * 4;
+	total = get16(b + 2);
+	if (ihl < 20 || total < ihl || total > len)
+		return;
+	if ((get16(b + 6) & 0x3fff) == 0 &&
+	    !(b[9] == IPPROTO_UDP && total >= ihl + 8 && get16(b + ihl + 6) == 0)) {
+		memcpy(&src, b + 12, 4);
+		memcpy(&dst, b + 16, 4);
+		fix_l4(b + ihl, total - ihl, b[9],
+		       b[9] == IPPROTO_ICMP ? 0 : csum_pseudo4(src, dst, b[9], total - ihl));
+	}
+	b[10] = 0;
+	b[11] = 0;
+	c = csum_ipv4_header(b, ihl);
+	memcpy(b + 10, &c, 2);
+}
+
+/* IPv6: only a transport header right after the fixed header. */
+static void
+fixup6(uint8_t *b, uint32_t len)
+{
+	struct in6_addr src, dst;
+	uint32_t plen;
+
+	if (len < 40)
+		return;
+	plen = get16(b + 4);
+	if (40 + plen > len)
+		return;
+	memcpy(&src, b + 8, 16);
+	memcpy(&dst, b + 24, 16);
+	fix_l4(b + 40, plen, b[6], csum_pseudo6(&src, &dst, b[6], plen));
+}
+
+/* ---- Answering the engine ------------------------------------------- */
+
+static bool
+is_echo(uint8_t type, bool v6)
+{
+	return v6 ? type == 128 || type == 129 : type == 0 || type == 8;
+}
+
+/* The transport ports (or echo identifier) of a packet going `sport` ->
+ * `dport`; an ICMP error gets its quote rewritten instead. */
+static void answer_quote(uint8_t *q, uint32_t len, const struct flow *f, bool v6);
+
+static void
+answer_l4(uint8_t *l4, uint32_t len, uint8_t proto, uint16_t sport, uint16_t dport,
+	  const struct flow *f, bool v6)
+{
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		if (len >= 4) {
+			put16(l4, sport);
+			put16(l4 + 2, dport);
+		}
+		return;
+	}
+	if (proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) || len < 8)
+		return;
+	if (is_echo(l4[0], v6))
+		put16(l4 + 4, sport);
+	else if (f && (v6 ? pkt_icmp6_is_error(l4[0]) : pkt_icmp4_is_error(l4[0])))
+		answer_quote(l4 + 8, len - 8, f, v6);
+}
+
+/* An ICMP error about the packet `f`: the quote is that packet as sent. */
+static void
+answer_quote(uint8_t *q, uint32_t len, const struct flow *f, bool v6)
+{
+	uint32_t ihl;
+
+	if (v6) {
+		if (len < 40)
+			return;
+		memcpy(q + 8, f->src, 16);
+		memcpy(q + 24, f->dst, 16);
+		answer_l4(q + 40, len - 40, q[6], f->sport, f->dport, NULL, true);
+		return;
+	}
+	if (len < 20)
+		return;
+	ihl = (q[0] & 15u) * 4;
+	memcpy(q + 12, f->src, 4);
+	memcpy(q + 16, f->dst, 4);
+	if (ihl >= 20 && ihl <= len)
+		answer_l4(q + ihl, len - ihl, q[9], f->sport, f->dport, NULL, false);
+}
+
+/*
+ * Make the packet in `b` an answer to `f`, the last packet of its family
+ * the engine let out: from f's destination to f's source with the ports
+ * swapped, or, for an ICMP error, about f (to f's source, quoting f). Only
+ * the first fragment has ports. Harness aid only; the checksums are the
+ * repair's business.
+ */
+static void
+answer(uint8_t *b, uint32_t len, const struct flow *f)
+{
+	bool v6 = b[0] >> 4 == 6;
+	uint32_t ihl;
+
+	if (!f->valid)
+		return;
+	if (v6) {
+		if (len < 40)
+			return;
+		memcpy(b + 8, f->dst, 16);
+		memcpy(b + 24, f->src, 16);
+		answer_l4(b + 40, len - 40, b[6], f->dport, f->sport, f, true);
+		return;
+	}
+	if (len < 20)
+		return;
+	ihl = (b[0] & 15u) * 4;
+	memcpy(b + 12, f->dst, 4);
+	memcpy(b + 16, f->src, 4);
+	if (ihl >= 20 && ihl <= len && (get16(b + 6) & 0x1fff) == 0)
+		answer_l4(b + ihl, len - ihl, b[9], f->dport, f->sport, f, false);
+}
+
+static void
+remember(struct fuzz_run *r, const uint8_t *pkt, const struct pkt_info *info)
+{
+	bool v6 = info->outer.family == 6;
+	struct flow *f = v6 ? &r->last6 : &r->last4;
+
+	memset(f, 0, sizeof(*f));
+	f->valid = true;
+	memcpy(f->src, pkt + (v6 ? 8 : 12), v6 ? 16 : 4);
+	memcpy(f->dst, pkt + (v6 ? 24 : 16), v6 ? 16 : 4);
+	if (info->outer.has_ports) {
+		f->sport = info->outer.sport;
+		f->dport = info->outer.dport;
+	}
+}
+
+/* ---- Checks --------------------------------------------------------- */
+
+static enum stat_id
+parse_as(int family, const uint8_t *pkt, uint32_t len, struct pkt_info *info)
+{
+	return family == 6 ? pkt_parse6(pkt, len, info) : pkt_parse4(pkt, len, info);
+}
+
+static int
+family_of(const uint8_t *pkt, uint32_t len)
+{
+	return len > 0 && pkt[0] >> 4 == 6 ? 6 : 4;
+}
+
+/*
+ * An ICMP error the engine originated (a reply, or one nat64_tick emits):
+ * it parses (the parser refuses a quote that is itself an ICMP error with
+ * STAT_INNER_ICMP_ERROR: that is the "never about an ICMP error"
+ * property), is an error of `family`, fits the RFC 4443 §2.4 (c) / RFC
+ * 1812 §4.3.2.3 limit, and its checksum is good.
+ */
+static void
+check_own_error(const uint8_t *pkt, uint32_t len, int family, const char *who)
+{
+	struct pkt_info info;
+	enum stat_id why = parse_as(family_of(pkt, len), pkt, len, &info);
+
+	if (why == STAT_INNER_ICMP_ERROR) {
+		fprintf(stderr, "%s\n", who);
+		fail("ICMP error sent about an ICMP error", (int)why);
+	}
+	if (why != STAT_OK) {
+		fprintf(stderr, "%s: %s\n", who, stat_name(why));
+		fail("ICMP error built by the engine does not parse", (int)why);
+	}
+	if (info.outer.family != family || !info.outer.has_icmp || !info.outer.icmp_is_error)
+		fail("engine's ICMP error is not an ICMP error of the right family", family);
+	if (len > (family == 6 ? ICMP_ERROR6_MAX : ICMP_ERROR4_MAX))
+		fail("engine's ICMP error is too long", (int)len);
+	if (l4_csum_state(pkt, &info.outer) != CSUM_GOOD)
+		fail("engine's ICMP error has a wrong checksum", family);
+}
+
+/* Property 4: a packet nat64_tick sends on its own. Copied to a buffer of
+ * exactly `len` bytes first, so ASan sees a `len` longer than the engine's
+ * buffer. */
+static void
+on_emit(void *ctx, const uint8_t *pkt, uint32_t len)
+{
+	struct fuzz_run *r = ctx;
+	uint8_t *copy = malloc(len ? len : 1);
+	struct pkt_info info;
+	enum stat_id why;
+
+	if (!copy)
+		return;
+	memcpy(copy, pkt, len);
+	why = parse_as(family_of(copy, len), copy, len, &info);
+	trace("emit", why);
+	if (why == STAT_OK && info.outer.has_icmp && info.outer.icmp_is_error) {
+		check_own_error(copy, len, info.outer.family, "emit");
+	} else if (why != STAT_OK) {
+		fprintf(stderr, "emit: %s\n", stat_name(why));
+		fail("packet emitted by nat64_tick does not parse", (int)why);
+	} else if (l4_csum_state(copy, &info.outer) == CSUM_BAD) {
+		fail("packet emitted by nat64_tick has a wrong checksum", info.outer.l4_proto);
+	}
+	if (why == STAT_OK)
+		remember(r, copy, &info);
+	free(copy);
+}
+
+static void
+tick(struct fuzz_run *r)
+{
+	nat64_tick(r->n, r->now, on_emit, r);
+}
+
+/* What the harness knows about the input before the engine touches it. */
+struct input {
+	int family; /* by the version nibble, as the engine tells */
+	bool parsed;
+	struct pkt_info info;
+	enum csum_state csum;
+	uint8_t src[16]; /* IPv4: first 4 bytes */
+};
+
+static void
+input_describe(struct input *in, const uint8_t *pkt, uint32_t len)
+{
+	memset(in, 0, sizeof(*in));
+	in->family = family_of(pkt, len);
+	in->parsed = parse_as(in->family, pkt, len, &in->info) == STAT_OK;
+	if (!in->parsed)
+		return;
+	in->csum = l4_csum_state(pkt, &in->info.outer);
+	memcpy(in->src, pkt + (in->family == 6 ? 8 : 12), in->family == 6 ? 16 : 4);
+}
+
+/* Property 2, checksum: a good one stays good, and an absent IPv4 UDP one
+ * must be computed (or the packet dropped). */
+static void
+check_csum(const uint8_t *pkt, const struct pkt_l3 *out, const struct input *in)
+{
+	enum csum_state now;
+
+	if (in->csum != CSUM_GOOD && in->csum != CSUM_ABSENT4)
+		return;
+	now = l4_csum_state(pkt, out);
+	if (now == CSUM_BAD || now == CSUM_ABSENT4)
+		fail("transport checksum wrong or missing after translation", out->l4_proto);
+}
+
+/* A split packet, put back together from its fragments as they come. */
+struct split {
+	uint32_t hdr_len; /* unfragmentable part, from the first fragment */
+	uint32_t next;    /* payload offset the next fragment must start at */
+	uint32_t id;
+	uint32_t count;
+	bool done; /* the fragment without MF came */
+};
+
+static void
+split_add(struct fuzz_run *r, struct split *s, const uint8_t *pkt, const struct pkt_info *info)
+{
+	const struct pkt_l3 *o = &info->outer;
+	bool v6 = o->family == 6;
+	uint32_t start = v6 ? (uint32_t)o->frag_hdr_off + 8 : (pkt[0] & 15u) * 4;
+	uint32_t plen = o->l3_end - start;
+
+	if (!o->is_fragment || s->done)
+		fail("split yields a packet that is not a fragment, or one after the last",
+		     s->count);
+	if (v6 && o->frag_hdr_off != 40)
+		fail("IPv6 fragment with headers other than the fixed one", o->frag_hdr_off);
+	if (o->frag_offset != s->next || (s->count > 0 && o->frag_id != s->id))
+		fail("fragments not contiguous or of different datagrams", o->frag_offset);
+	if (o->more_fragments && plen % 8 != 0)
+		fail("fragment with MF whose payload is not a multiple of 8", (int)plen);
+	if (s->count == 0) {
+		s->hdr_len = v6 ? 40 : start;
+		s->id = o->frag_id;
+		memcpy(r->whole, pkt, s->hdr_len);
+		if (v6)
+			r->whole[6] = pkt[40]; /* the Fragment header's Next Header */
+	}
+	if ((uint64_t)s->hdr_len + s->next + plen > FUZZ_WHOLE_MAX)
+		fail("fragments add up to more than a packet", (int)(s->next + plen));
+	memcpy(r->whole + s->hdr_len + s->next, pkt + start, plen);
+	s->next += plen;
+	s->count++;
+	s->done = !o->more_fragments;
+}
+
+/* The fragments put back together must make a valid packet. */
+static void
+split_finish(struct fuzz_run *r, const struct split *s, const struct input *in)
+{
+	uint8_t *w = r->whole;
+	uint32_t len = s->hdr_len + s->next;
+	struct pkt_info info;
+	enum stat_id why;
+	uint16_t c;
+
+	if (!s->done || s->count < 2)
+		fail("split packet without its last fragment, or in one piece", s->count);
+	if (w[0] >> 4 == 6) {
+		put16(w + 4, (uint16_t)s->next);
+	} else {
+		if (len > UINT16_MAX)
+			fail("IPv4 fragments add up to more than 65535 bytes", (int)len);
+		put16(w + 2, (uint16_t)len);
+		put16(w + 6, get16(w + 6) & 0x4000); /* keep DF, clear MF and offset */
+		w[10] = 0;
+		w[11] = 0;
+		c = csum_ipv4_header(w, s->hdr_len);
+		memcpy(w + 10, &c, 2);
+	}
+	why = parse_as(w[0] >> 4 == 6 ? 6 : 4, w, len, &info);
+	if (why != STAT_OK) {
+		fprintf(stderr, "split packet put back together: %s\n", stat_name(why));
+		fail("fragments do not make a valid packet", (int)why);
+	}
+	check_csum(w, &info.outer, in);
+}
+
+/* Read every byte the engine says is ours around `out` (ASan checks), then
+ * copy the packet to a buffer of its exact length. */
+static uint8_t *
+take(const struct pkt *out)
+{
+	volatile uint8_t sink = 0;
+	uint8_t *copy;
+
+	for (uint32_t i = 0; i < out->headroom; i++)
+		sink ^= out->data[(ptrdiff_t)i - (ptrdiff_t)out->headroom];
+	for (uint32_t i = 0; i < out->tailroom; i++)
+		sink ^= out->data[out->len + i];
+	(void)sink;
+	copy = malloc(out->len ? out->len : 1);
+	if (!copy)
+		fail("out of memory", 0);
+	memcpy(copy, out->data, out->len);
+	return copy;
+}
+
+/* Property 2 for one packet nat64_result_next yields. */
+static void
+check_out(struct fuzz_run *r, const uint8_t *pkt, uint32_t len, int want, bool split,
+	  struct split *s, const struct input *in)
+{
+	struct pkt_info info;
+	enum stat_id why;
+	uint32_t mtu = want == 4 ? r->mtu4 : split ? r->frag6_limit : r->mtu6;
+
+	if (len == 0 || pkt[0] >> 4 != want)
+		fail("sent packet is not of the expected family", want);
+	why = parse_as(want, pkt, len, &info);
+	if (why != STAT_OK) {
+		fprintf(stderr, "re-parse of sent packet: %s\n", stat_name(why));
+		fail("sent packet does not parse", (int)why);
+	}
+	if (len > mtu)
+		fail("sent packet larger than the MTU of its side", (int)len);
+	if (s->count == 0)
+		remember(r, pkt, &info);
+	if (split)
+		split_add(r, s, pkt, &info);
+	else
+		check_csum(pkt, &info.outer, in);
+}
+
+static void
+check_sent(struct fuzz_run *r, struct nat64_result *res, const struct input *in, bool hairpinned)
+{
+	int want = in->family == 6 && !hairpinned ? 4 : 6;
+	struct split s = {0};
+	uint32_t whole = 0;
+	struct pkt out;
+
+	if (!in->parsed)
+		fail("engine sent a packet the parser refuses", in->family);
+	if (hairpinned && in->family != 6)
+		fail("hairpin counter moved for an IPv4 packet", 0);
+	while (nat64_result_next(res, &out)) {
+		uint8_t *copy = take(&out);
+
+		check_out(r, copy, out.len, want, res->split, &s, in);
+		if (!res->split)
+			whole++;
+		free(copy);
+		if (whole > 1 || s.count > 8192)
+			fail("nat64_result_next does not stop", (int)whole);
+	}
+	if (nat64_result_next(res, &out))
+		fail("nat64_result_next yields again after false", 0);
+	if (res->split)
+		split_finish(r, &s, in);
+	else if (whole != 1)
+		fail("send without a packet", 0);
+}
+
+/* Property 3: the ICMP error in the reply buffer. */
+static void
+check_reply(const uint8_t *reply, const struct nat64_result *res, const struct input *in)
+{
+	const uint8_t *e = reply + res->reply_off;
+
+	if ((uint64_t)res->reply_off + res->reply_len > NAT64_REPLY_MAX)
+		fail("reply overruns NAT64_REPLY_MAX", (int)(res->reply_off + res->reply_len));
+	if (!in->parsed)
+		fail("ICMP error about a packet the parser refuses", in->family);
+	if (in->info.outer.has_icmp && in->info.outer.icmp_is_error)
+		fail("ICMP error sent about an ICMP error", in->info.outer.icmp_type);
+	check_own_error(e, res->reply_len, in->family, "reply");
+	/* It goes back to the sender (RFC 4443 §2.4, RFC 792). */
+	if (memcmp(e + (in->family == 6 ? 24 : 16), in->src, in->family == 6 ? 16 : 4) != 0)
+		fail("ICMP error not addressed to the packet's source", in->family);
+}
+
+/* Property 5. */
+static void
+check_limits(const struct fuzz_run *r, const struct input *in)
+{
+	const struct bib *b = nat64_bib(r->n);
+	struct in6_addr src;
+
+	if (session_count(b, L4_COUNT) > FUZZ_MAX_SESSIONS)
+		fail("more sessions than max-sessions", (int)session_count(b, L4_COUNT));
+	if (in->family != 6 || !in->parsed)
+		return;
+	memcpy(&src, in->src, 16);
+	if (bib_host_sessions(b, &src) > FUZZ_MAX_PER_HOST)
+		fail("more sessions than max-sessions-per-host", (int)bib_host_sessions(b, &src));
+}
+
+/* One record through nat64_input. */
+static void
+feed(struct fuzz_run *r, uint8_t flags, const uint8_t *bytes, uint32_t len)
+{
+	uint32_t head = PKT_HEADROOM;
+	uint32_t tail = flags & REC_SMALL_TAILROOM ? FUZZ_MIN_TAILROOM : FUZZ_TAILROOM;
+	size_t bufsize = head + (size_t)len + tail;
+	uint8_t *buf = malloc(bufsize), *reply = malloc(NAT64_REPLY_MAX);
+	struct pkt p = {buf + head, len, head, tail};
+	const struct stats *st = nat64_stats(r->n);
+	uint64_t hairpins = st->count[STAT_HAIRPINNED];
+	struct nat64_result res;
+	struct input in;
+
+	if (!buf || !reply)
+		fail("out of memory", 0);
+	memcpy(p.data, bytes, len);
+	if (flags & REC_ANSWER)
+		answer(p.data, len, family_of(p.data, len) == 6 ? &r->last6 : &r->last4);
+	if (flags & REC_FIXUP)
+		(family_of(p.data, len) == 6 ? fixup6 : fixup4)(p.data, len);
+	input_describe(&in, p.data, len);
+
+	nat64_input(r->n, &p, r->now, reply, &res);
+	trace("input", res.reason);
+
+	/* Property 1. */
+	if (res.send != (res.reason == STAT_OK))
+		fail("send and reason disagree", (int)res.reason);
+	if (res.send && res.reply_len != 0)
+		fail("a reply with a packet that is sent", (int)res.reply_len);
+	if (res.send)
+		check_sent(r, &res, &in, st->count[STAT_HAIRPINNED] != hairpins);
+	if (res.reply_len != 0)
+		check_reply(reply, &res, &in);
+	check_limits(r, &in);
+	free(reply);
+	free(buf);
+}
+
+/* ---- Engine --------------------------------------------------------- */
+
+static uint32_t
+rate_from_bits(uint8_t bits)
+{
+	static const uint32_t rate[4] = {1000, 0, 1, 10};
+
+	return rate[bits & 3];
+}
+
+static void
+settings(struct globals *g, struct nat64_params *p, const uint8_t *s)
+{
+	static const uint8_t pool6[16] = {0, 0x64, 0xff, 0x9b};
+	static const uint8_t own6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1};
+
+	globals_default(g);
+	memcpy(&g->pool6.addr, pool6, 16);
+	g->pool6.len = 96;
+	g->pool6_set = true;
+	g->wkp_global_only = false; /* the seeds use documentation addresses */
+	g->max_sessions = FUZZ_MAX_SESSIONS;
+	g->max_sessions_per_host = FUZZ_MAX_PER_HOST;
+	g->max_simultaneous_opens = FUZZ_SIMULTANEOUS_OPENS;
+	g->reasm_budget = FUZZ_REASM_BUDGET;
+	g->reasm_source_limit = FUZZ_REASM_BUDGET;
+	g->adf = s[0] & 2;
+	g->drop_external_tcp = s[0] & 4;
+	g->drop_icmp6_info = s[0] & 8;
+	g->handle_rst_during_fin_rcv = s[0] & 16;
+	g->src_icmp6_errors_better = s[0] & 32;
+	g->amend_udp_checksum_zero = s[0] & 64;
+	if (s[1] & 4)
+		g->f_args = 0;
+	g->xlat.zeroize_traffic_class = s[1] & 8;
+	g->enabled = !(s[1] & 32);
+
+	memset(p, 0, sizeof(*p));
+	p->own4.s_addr = htonl(0xcb007101); /* 203.0.113.1 */
+	memcpy(&p->own6, own6, 16);         /* 2001:db8:ff::1 */
+	p->mtu4 = s[0] & 128 ? 576 : 1500;
+	p->mtu6 = s[0] & 128 ? 1280 : 1500;
+	for (unsigned i = 0; i < sizeof(p->key); i++)
+		((uint8_t *)&p->key)[i] = (uint8_t)(0x5a + i);
+	p->tun_hop_compensation = s[0] & 1;
+	p->icmp_errors_per_sec = rate_from_bits(s[1]);
+}
+
+static void
+engine(struct fuzz_run *r, const uint8_t *s)
+{
+	static const uint8_t h2[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct pool4_iterations iter = {POOL4_ITER_FIXED, 4};
+	struct globals g;
+	struct nat64_params p;
+	struct taddr6 a6 = {.port = 80};
+	struct taddr4 a4 = {.addr.s_addr = htonl(0xc0000202), .port = 1010};
+	char err[256];
+
+	settings(&g, &p, s);
+	if (nat64_create(&r->n, &g, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "nat64_create: %s\n", err);
+		fail("engine refused the harness settings", 0);
+	}
+	for (int proto = L4_TCP; proto < L4_COUNT; proto++) {
+		struct pool4_entry e = {
+			.proto = (enum l4proto)proto,
+			.prefix = {.addr.s_addr = htonl(0xc0000200), .len = 30},
+			.port_min = FUZZ_POOL4_PORT_MIN,
+			.port_max = FUZZ_POOL4_PORT_MAX,
+		};
+
+		if (nat64_pool4_add(r->n, &e, s[1] & 16 ? &iter : NULL) != 0)
+			fail("pool4 add refused", proto);
+	}
+	memcpy(&a6.addr, h2, 16);
+	if (nat64_bib_add(r->n, L4_TCP, &a6, &a4, r->now) != 0)
+		fail("static BIB entry refused", 0);
+	r->mtu4 = p.mtu4;
+	r->mtu6 = p.mtu6;
+	r->frag6_limit = g.xlat.lowest_ipv6_mtu < p.mtu6 ? g.xlat.lowest_ipv6_mtu : p.mtu6;
+}
+
+/* Property 6: past every timeout, only the static entry is left. */
+static void
+drain(struct fuzz_run *r)
+{
+	const struct bib *b = nat64_bib(r->n);
+
+	r->now += time_step[7];
+	tick(r); /* established TCP: probed, now transitory */
+	r->now += time_step[6];
+	tick(r);
+	if (session_count(b, L4_COUNT) != 0)
+		fail("sessions left after every timeout", (int)session_count(b, L4_COUNT));
+	if (bib_count(b, L4_TCP) != 1 || bib_count(b, L4_UDP) != 0 || bib_count(b, L4_ICMP) != 0)
+		fail("dynamic BIB entries left after every timeout", (int)bib_count(b, L4_UDP));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t *whole;
+	struct fuzz_run r = {.now = FUZZ_EPOCH};
+	size_t off = FUZZ_SETTINGS;
+
+	if (size < FUZZ_SETTINGS)
+		return 0;
+	if (!whole)
+		whole = malloc(FUZZ_WHOLE_MAX); /* kept: one per process */
+	if (!whole)
+		fail("out of memory", 0);
+	r.whole = whole;
+	engine(&r, data);
+	while (off + FUZZ_REC_HDR <= size) {
+		uint8_t flags = data[off];
+		size_t len = get16(data + off + 1);
+
+		off += FUZZ_REC_HDR;
+		if (len > size - off)
+			len = size - off;
+		r.now += time_step[(flags >> REC_TIME_SHIFT) & REC_TIME_MASK];
+		if (flags & REC_TICK)
+			tick(&r);
+		if (len > 0)
+			feed(&r, flags, data + off, (uint32_t)len);
+		off += len;
+	}
+	drain(&r);
+	nat64_destroy(r.n);
+	return 0;
+}
