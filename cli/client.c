@@ -192,7 +192,7 @@ client_pages(struct cli *c, json_t *req, const char *key, client_row_fn row, voi
 	int rc = 0;
 
 	while (rc == 0 && !json_is_null(cursor)) {
-		json_t *reply, *item;
+		json_t *reply, *items;
 		size_t i;
 
 		json_object_set(req, "cursor", cursor);
@@ -200,9 +200,9 @@ client_pages(struct cli *c, json_t *req, const char *key, client_row_fn row, voi
 		rc = client_call(c, req, &reply);
 		if (rc)
 			break;
-		json_array_foreach(json_object_get(reply, key), i, item)
-		{
-			rc = row(ctx, item);
+		items = json_object_get(reply, key);
+		for (i = 0; i < json_array_size(items); i++) {
+			rc = row(ctx, json_array_get(items, i));
 			if (rc)
 				break;
 		}
@@ -361,7 +361,7 @@ static int
 page_rows(struct cli *c, const char *key, client_text_fn row, void *ctx, long long *cursor)
 {
 	struct scan s = {.key = key, .row = row, .ctx = ctx, .cursor = -1};
-	json_t *reply, *item;
+	json_t *reply, *items;
 	size_t i;
 	int rc;
 
@@ -379,16 +379,18 @@ page_rows(struct cli *c, const char *key, client_text_fn row, void *ctx, long lo
 		rc = check_ok(&reply);
 	if (rc)
 		return rc;
-	json_array_foreach(json_object_get(reply, key), i, item)
-	{
+	items = json_object_get(reply, key);
+	for (i = 0; i < json_array_size(items); i++) {
+		json_t *item = json_array_get(items, i);
+
 		rc = json_is_string(item)
 			     ? row(ctx, json_string_value(item))
 			     : cli_fail(EXIT_REJECTED, "malformed row from the daemon");
 		if (rc)
 			break;
 	}
-	item = json_object_get(reply, "cursor");
-	*cursor = json_is_integer(item) ? json_integer_value(item) : -1;
+	items = json_object_get(reply, "cursor");
+	*cursor = json_is_integer(items) ? json_integer_value(items) : -1;
 	json_decref(reply);
 	return rc;
 }

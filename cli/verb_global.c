@@ -58,7 +58,6 @@ verb_global_display(struct cli *c, const struct args *a)
 	static const char *const header[] = {"Key", "Value"};
 	json_t *reply, *out = json_object();
 	size_t i;
-	json_t *row;
 	int rc = client_call(c, client_request("global.display"), &reply);
 
 	if (rc) {
@@ -67,8 +66,8 @@ verb_global_display(struct cli *c, const struct args *a)
 	}
 	if (a->set[OPT_CSV] && !a->set[OPT_NO_HEADERS])
 		csv_row(c->out, 2, header);
-	json_array_foreach(json_object_get(reply, "globals"), i, row)
-	{
+	for (i = 0; i < json_array_size(json_object_get(reply, "globals")); i++) {
+		json_t *row = json_array_get(json_object_get(reply, "globals"), i);
 		const char *fields[2] = {json_string_value(json_array_get(row, 0)),
 					 json_string_value(json_array_get(row, 1))};
 

@@ -90,11 +90,10 @@ entries_table(FILE *f, const json_t *entries, bool headers)
 	const char *last_proto = "";
 	uint64_t last_mark = UINT64_MAX;
 	size_t i;
-	json_t *e;
 
 	table_init(&t, 5, head);
-	json_array_foreach(entries, i, e)
-	{
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
 		char mark[16], iter[40], ports[16];
 		const char *proto = str_of(e, "protocol");
 		bool first = strcmp(proto, last_proto) != 0 || u64_of(e, "mark") != last_mark;
@@ -153,11 +152,10 @@ usage_table(FILE *f, const json_t *usage, bool headers)
 	struct usage_run run = {0};
 	struct table t;
 	size_t i;
-	json_t *u;
 
 	table_init(&t, 5, head);
-	json_array_foreach(usage, i, u)
-	{
+	for (i = 0; i < json_array_size(usage); i++) {
+		json_t *u = json_array_get(usage, i);
 		const char *proto = json_string_value(json_array_get(u, 3));
 		uint64_t in_use = (uint64_t)json_integer_value(json_array_get(u, 1));
 		uint64_t ports = (uint64_t)json_integer_value(json_array_get(u, 2));
@@ -192,10 +190,9 @@ static void
 set_lines(FILE *f, FILE *warn, const json_t *sets)
 {
 	size_t i;
-	json_t *s;
 
-	json_array_foreach(sets, i, s)
-	{
+	for (i = 0; i < json_array_size(sets); i++) {
+		json_t *s = json_array_get(sets, i);
 		const json_t *in_use = json_object_get(s, "in_use");
 		uint64_t used = (uint64_t)json_integer_value(in_use), total = u64_of(s, "taddrs");
 		double pct = percent(used, total);
@@ -224,12 +221,11 @@ static void
 entries_csv(FILE *f, const json_t *entries, bool headers)
 {
 	size_t i;
-	json_t *e;
 
 	if (headers)
 		csv_row(f, 7, jool_csv_header);
-	json_array_foreach(entries, i, e)
-	{
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
 		char mark[16], min[8], max[8], iter[24];
 		const char *kind = str_of(e, "iter");
 		const char *fields[7] = {mark,
@@ -269,10 +265,9 @@ to_json(const json_t *entries, const json_t *usage, const json_t *sets)
 {
 	json_t *out = json_pack("{s:[], s:[], s:[]}", "pool4", "usage", "sets");
 	size_t i;
-	json_t *x;
 
-	json_array_foreach(entries, i, x)
-	{
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *x = json_array_get(entries, i);
 		char range[16];
 
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, u64_of(x, "min"),
@@ -285,13 +280,17 @@ to_json(const json_t *entries, const json_t *usage, const json_t *sets)
 						"max-iterations", max_iterations_json(x),
 						"iterations", json_object_get(x, "iterations")));
 	}
-	json_array_foreach(usage, i, x) json_array_append_new(
-		json_object_get(out, "usage"),
-		json_pack("{s:O, s:O, s:O, s:O}", "protocol", json_array_get(x, 3), "address",
-			  json_array_get(x, 0), "in use", json_array_get(x, 1), "available",
-			  json_array_get(x, 2)));
-	json_array_foreach(sets, i, x)
-	{
+	for (i = 0; i < json_array_size(usage); i++) {
+		json_t *x = json_array_get(usage, i);
+
+		json_array_append_new(
+			json_object_get(out, "usage"),
+			json_pack("{s:O, s:O, s:O, s:O}", "protocol", json_array_get(x, 3),
+				  "address", json_array_get(x, 0), "in use", json_array_get(x, 1),
+				  "available", json_array_get(x, 2)));
+	}
+	for (i = 0; i < json_array_size(sets); i++) {
+		json_t *x = json_array_get(sets, i);
 		uint64_t used = (uint64_t)json_integer_value(json_object_get(x, "in_use"));
 
 		json_array_append_new(json_object_get(out, "sets"),
@@ -315,11 +314,10 @@ fetch_usage(struct cli *c, enum l4proto p, json_t *into)
 {
 	json_t *rows = json_array();
 	size_t i;
-	json_t *row;
 	int rc = fetch(c, "pool4.usage", p, "rows", rows);
 
-	json_array_foreach(rows, i, row)
-	{
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
 		json_array_append_new(row, json_string(wire_proto_name(p)));
 		json_array_append(into, row);
 	}

@@ -15,10 +15,9 @@ print_json(FILE *f, const json_t *stats, bool explain)
 {
 	json_t *out = json_object();
 	size_t i;
-	json_t *row;
 
-	json_array_foreach(stats, i, row)
-	{
+	for (i = 0; i < json_array_size(stats); i++) {
+		json_t *row = json_array_get(stats, i);
 		const char *name = json_string_value(json_array_get(row, 0));
 		json_t *value = json_array_get(row, 1);
 
@@ -42,12 +41,11 @@ print_rows(FILE *f, const json_t *stats, const struct args *a)
 	bool csv = a->set[OPT_CSV], explain = a->set[OPT_EXPLAIN];
 	static const char *const header[] = {"Stat", "Value", "Explanation"};
 	size_t i;
-	json_t *row;
 
 	if (csv && !a->set[OPT_NO_HEADERS])
 		csv_row(f, explain ? 3 : 2, header);
-	json_array_foreach(stats, i, row)
-	{
+	for (i = 0; i < json_array_size(stats); i++) {
+		json_t *row = json_array_get(stats, i);
 		const char *name = json_string_value(json_array_get(row, 0));
 		const char *text = json_string_value(json_array_get(row, 2));
 		json_int_t value = json_integer_value(json_array_get(row, 1));

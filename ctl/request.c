@@ -139,12 +139,11 @@ check_protos(const json_t *v)
 {
 	unsigned int seen = 0;
 	size_t i;
-	json_t *item;
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
 		return false;
-	json_array_foreach(v, i, item)
-	{
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *item = json_array_get(v, i);
 		enum l4proto p;
 
 		if (!json_is_string(item) || !wire_parse_proto(json_string_value(item), &p) ||
@@ -218,8 +217,6 @@ check(struct request *r)
 	const json_t *version = json_object_get(r->args, "version");
 	const json_t *cmd = json_object_get(r->args, "cmd");
 	const struct command *c;
-	const char *key;
-	json_t *value;
 	char range[64];
 
 	if (!json_is_integer(version) || json_integer_value(version) != CTL_VERSION) {
@@ -236,8 +233,9 @@ check(struct request *r)
 		request_fail(r, "unknown command \"%s\"", json_string_value(cmd));
 		return NULL;
 	}
-	json_object_foreach(r->args, key, value)
-	{
+	for (void *it = json_object_iter(r->args); it; it = json_object_iter_next(r->args, it)) {
+		const char *key = json_object_iter_key(it);
+		json_t *value = json_object_iter_value(it);
 		const struct arg *a = find_arg(c, key);
 
 		if (strcmp(key, "version") == 0 || strcmp(key, "cmd") == 0)

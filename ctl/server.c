@@ -319,11 +319,10 @@ void
 ctl_server_tick(struct ctl_server *s)
 {
 	char line[512];
-	uint64_t now = now_ms(s);
 
-	if (s->engine == NULL)
+	if (s == NULL || s->engine == NULL)
 		return;
-	occupancy_tick(s->occupancy, s->engine, now);
+	occupancy_tick(s->occupancy, s->engine, now_ms(s));
 	while (occupancy_pop_line(s->occupancy, line, sizeof(line)))
 		log_line(s, CTL_LOG_WARNING, "%s", line);
 }
@@ -377,7 +376,7 @@ add_client(struct ctl_server *s, int fd, int slot)
 	c->gen = ++s->gen;
 	c->events = EPOLLIN;
 	buf_init(&c->in, CTL_REQUEST_MAX);
-	buf_init(&c->out, 0);
+	buf_init(&c->out, CTL_REPLY_MAX);
 	s->clients[slot] = c;
 	if (watch(s, EPOLL_CTL_ADD, fd, EPOLLIN, client_cookie(c, (unsigned int)slot)) < 0)
 		client_close(s, (unsigned int)slot);

@@ -22,11 +22,13 @@
 #ifndef NAT64_CTL_SERVER_H
 #define NAT64_CTL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct nat64;
+struct pool4;
 struct ctl_server;
 
 /* What a request changed, for ctl_hooks.changed (a bit mask). */
@@ -53,8 +55,19 @@ struct ctl_hooks {
 	 * refused.
 	 */
 	int (*apply_file)(void *ctx, const char *text, char *err, size_t errlen);
-	/* After a change made through the socket succeeded (pool4 routes and
-	 * proxy ARP follow pool4). */
+	/*
+	 * pool4 changes, in two steps so the kernel plumbing that follows pool4
+	 * (routes to the TUN device, proxy ARP) changes all or nothing with it:
+	 * pool4_prepare() gets pool4 as it will be (a scratch copy, valid during
+	 * the call): the daemon plans and adds what is missing, or refuses with
+	 * -1 and one line in `err` (nothing changes). Then the engine changes
+	 * and pool4_finish() says whether it did: the daemon commits (removes
+	 * what is no longer needed, sets the empty-pool4 fallback) or rolls
+	 * back. pool4_prepare NULL: pool4 changes touch the engine only.
+	 */
+	int (*pool4_prepare)(void *ctx, const struct pool4 *next, char *err, size_t errlen);
+	void (*pool4_finish)(void *ctx, bool applied);
+	/* After a change made through the socket (enum ctl_change bits). */
 	void (*changed)(void *ctx, unsigned int what);
 	/* One line, no newline. NULL: stderr. */
 	void (*log)(void *ctx, enum ctl_log_level level, const char *line);

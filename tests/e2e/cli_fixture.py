@@ -72,21 +72,27 @@ class Cli:
 
 
 def wait_socket(cli):
-    """Polls until the daemon answers on its socket."""
+    """Polls until the daemon answers on its socket (it logs the socket's path before
+    "ready"; a daemon ready without it has no control socket: fail at once)."""
     def answers():
         if not cli.daemon.alive():
             raise AssertionError(f"nat64d exited:\n{cli.daemon.log_text()}")
+        text = cli.daemon.log_text()
+        if " ready" in text and "control socket" not in text:
+            pytest.fail("nat64d runs without a control socket (ctl/ not wired in)")
         return os.path.exists(cli.socket) and cli.run("stats", "display").returncode == 0
     poll(f"nat64d control socket {cli.socket}", answers)
 
 
-def start(net, extra_args=(), config=None):
+def start(net, extra_args=(), config=None, uplink=True):
     """nat64d with pool6 from a file and pool4 192.0.2.2 (all protocols), proxy ARP on
-    x4; returns its Cli once the socket answers."""
+    x4 unless `uplink` is false; returns its Cli once the socket answers."""
     name = instance_name()
     cfg = net.write_config(f"{name}.json", config or DEFAULT_CONFIG)
-    d = net.start_nat64d(["--config", cfg, "--uplink4", "x4", f"pool4={POOL4}",
-                          *extra_args], instance=name, wait_routes=[POOL6, POOL4])
+    args = ["--config", cfg, f"pool4={POOL4}", *extra_args]
+    if uplink:
+        args += ["--uplink4", "x4"]
+    d = net.start_nat64d(args, instance=name, wait_routes=[POOL6, POOL4])
     cli = Cli(name, d, net)
     wait_socket(cli)
     return cli

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cli_fixture import ctl  # noqa: F401  (fixture)
+from cli_fixture import ctl, start  # noqa: F401  (fixture)
 from conftest import CLIENT6, POOL4, SERVER6
 
 CSV_HEADER = "Mark,Protocol,Address,Min port,Max port,Iterations,Iterations fixed"
@@ -103,14 +103,44 @@ def test_warning_when_a_set_is_above_90_percent(ctl):
 
 # ---- add ----
 
-def test_add_slash16_under_100_ms(ctl):
-    start = time.monotonic()
-    ctl.ok("pool4", "add", "--tcp", "10.64.0.0/16", "1-65535", "--force")
-    elapsed = time.monotonic() - start
+def test_add_slash16_under_100_ms(net):
+    """A /16 from the command line, routed to the TUN device, in under 100 ms (without
+    --uplink4: proxy ARP stops at a /20)."""
+    cli = start(net, uplink=False)
+    start_t = time.monotonic()
+    cli.ok("pool4", "add", "--tcp", "10.64.0.0/16", "1-65535", "--force")
+    elapsed = time.monotonic() - start_t
     assert elapsed < 0.1, f"pool4 add of a /16 took {elapsed * 1000:.0f} ms"
-    sets = ctl.json("pool4", "display")["sets"]
+    sets = cli.json("pool4", "display")["sets"]
     assert sets[0]["addresses"] == 65536 + 1 and sets[0]["taddrs"] == (65536 + 1) * 65535
     assert sets[0]["iterations"] == 8192  # auto: clamp(taddrs / 128, 1024, 8192)
+
+
+def routes(ctl, prefix):
+    return ctl.net._quiet_json(f"ip -j -4 route show {prefix} dev {ctl.daemon.tun}")
+
+
+def proxies(ctl):
+    return {e["dst"] for e in ctl.net._quiet_json("ip -j neigh show proxy dev x4")}
+
+
+def test_the_kernel_plumbing_follows_pool4(ctl):
+    """Routes to the TUN device and proxy ARP on the uplink come and go with pool4
+    changes made through the socket (the daemon's pool4_prepare/pool4_finish hooks)."""
+    ctl.ok("pool4", "add", "--udp", "198.51.100.0/30", "1-65535")
+    assert routes(ctl, "198.51.100.0/30")
+    assert {"198.51.100.0", "198.51.100.3"} <= proxies(ctl)
+    ctl.ok("pool4", "remove", "198.51.100.0/30")
+    assert not routes(ctl, "198.51.100.0/30")
+    assert "198.51.100.0" not in proxies(ctl)
+
+
+def test_a_change_the_plumbing_refuses_changes_nothing(ctl):
+    before = ctl.snapshot()
+    line = ctl.fail(1, "pool4", "add", "--tcp", "10.64.0.0/16", "1-65535", "--force")
+    assert "proxy ARP" in line
+    assert ctl.snapshot() == before
+    assert not routes(ctl, "10.64.0.0/16")
 
 
 def test_add_reversed_range_is_swapped(ctl):

@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Run the parse + translate fuzz target for SECONDS.
+# Run a fuzz target for SECONDS.
 #
-#   tests/fuzz/run.sh BINARY SECONDS
+#   tests/fuzz/run.sh BINARY SECONDS [SEEDDIR]
 #
-# The seed corpus (tests/fuzz/corpus) is copied into build/fuzz/corpus,
-# which libFuzzer grows with what it finds (the repository's seeds only
-# change on purpose, through make_corpus.py). Crashing inputs go to
-# build/fuzz/findings/. Exits non-zero when libFuzzer fails or leaves any
-# new finding; reproduce one with `BINARY build/fuzz/findings/crash-...`.
+# The seed corpus (SEEDDIR, by default tests/fuzz/corpus, the parse +
+# translate target's) is copied into build/fuzz/<name of SEEDDIR>, which
+# libFuzzer grows with what it finds (the repository's seeds only change
+# on purpose, through make_corpus*.py). Crashing inputs go to
+# build/fuzz/findings/ (findings-<suffix>/ for a SEEDDIR corpus_<suffix>,
+# so two targets never mix theirs), the log to build/fuzz/last-run.log
+# (last-run-<suffix>.log). FUZZ_MAX_LEN (default 2048) is libFuzzer's
+# -max_len. Exits non-zero when libFuzzer fails or leaves any new
+# finding; reproduce one with `BINARY build/fuzz/findings/crash-...`.
 set -eu
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 BINARY SECONDS" >&2
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+	echo "usage: $0 BINARY SECONDS [SEEDDIR]" >&2
 	exit 2
 fi
 bin=$1
 secs=$2
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-seeds=$root/tests/fuzz/corpus
-scratch=$root/build/fuzz/corpus
-findings=$root/build/fuzz/findings
-log=$root/build/fuzz/last-run.log
+seeds=${3:-$root/tests/fuzz/corpus}
+seeds=$(cd "$seeds" && pwd)
+name=$(basename "$seeds")
+case $name in
+corpus) tag= ;;
+corpus_*) tag=-${name#corpus_} ;;
+*) tag=-$name ;;
+esac
+scratch=$root/build/fuzz/$name
+findings=$root/build/fuzz/findings$tag
+log=$root/build/fuzz/last-run$tag.log
 
 mkdir -p "$scratch" "$findings"
 cp -p "$seeds"/* "$scratch"/ 2>/dev/null || true
@@ -29,9 +40,10 @@ stamp=$(mktemp "$root/build/fuzz/.start.XXXXXX")
 trap 'rm -f "$stamp"' EXIT
 
 echo "[+] fuzzing $bin for ${secs}s: $(ls "$scratch" | wc -l) inputs in $scratch"
-# -max_len: big enough for the 576/1280-byte ICMP error limits and 1500 MTUs.
+# -max_len: by default big enough for the 576/1280-byte ICMP error limits
+# and 1500 MTUs; a target fed sequences of packets wants more.
 rc=0
-"$bin" -max_total_time="$secs" -max_len=2048 -timeout=10 -print_final_stats=1 \
+"$bin" -max_total_time="$secs" -max_len="${FUZZ_MAX_LEN:-2048}" -timeout=10 -print_final_stats=1 \
 	-artifact_prefix="$findings/" "$scratch" "$seeds" >"$log" 2>&1 || rc=$?
 
 grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|stat::peak_rss_mb)' \

@@ -3,6 +3,7 @@
  * pipeline tests' harness), without sockets: every request is checked
  * before it runs, a refused one changes nothing, replies are byte-exact.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -173,7 +174,7 @@ Test(ctl_request, pool4_add_display_remove)
 		     "\"prefix\":\"198.51.0.0/16\",\"min\":2000,\"max\":1000,\"mark\":7,"
 		     "\"iterations\":9,\"force\":true}",
 		     &changed),
-		"{\"ok\":true}");
+		"{\"ok\":true,\"added\":[\"TCP\",\"UDP\"]}");
 	cr_assert_eq(changed, CTL_CHANGE_POOL4);
 	cr_assert_str_eq(call(h.n, NULL,
 			      "{\"version\":1,\"cmd\":\"pool4.display\",\"protocol\":\"UDP\"}",
@@ -404,5 +405,75 @@ Test(ctl_request, file_handle_goes_to_the_daemon_hook)
 	cr_assert_str_eq(
 		call(h.n, &hooks, "{\"version\":1,\"cmd\":\"file.handle\",\"text\":\"bad\"}", NULL),
 		"{\"ok\":false,\"error\":\"file.json: bad things\"}");
+	h_stop(&h);
+}
+
+struct plumbing {
+	bool refuse;
+	int prepared, finished_ok, finished_fail;
+	uint32_t next_ports; /* TCP ports of 192.0.2.9 in the pool4 to be */
+};
+
+static int
+fake_prepare(void *ctx, const struct pool4 *next, char *err, size_t errlen)
+{
+	struct plumbing *pl = ctx;
+	struct in_addr a;
+
+	inet_pton(AF_INET, "192.0.2.9", &a);
+	pl->prepared++;
+	pl->next_ports = pool4_port_count(next, L4_TCP, a);
+	if (pl->refuse) {
+		snprintf(err, errlen, "plumbing: too many proxy entries");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fake_finish(void *ctx, bool applied)
+{
+	struct plumbing *pl = ctx;
+
+	if (applied)
+		pl->finished_ok++;
+	else
+		pl->finished_fail++;
+}
+
+Test(ctl_request, pool4_changes_go_through_the_daemon_plumbing_hooks)
+{
+	struct plumbing pl = {.refuse = true};
+	struct ctl_hooks hooks = {
+		.ctx = &pl, .pool4_prepare = fake_prepare, .pool4_finish = fake_finish};
+	static const char add[] = "{\"version\":1,\"cmd\":\"pool4.add\",\"protocols\":[\"TCP\"],"
+				  "\"prefix\":\"192.0.2.9\",\"min\":1,\"max\":100}";
+	static const char rm[] = "{\"version\":1,\"cmd\":\"pool4.remove\",\"protocols\":[\"TCP\"],"
+				 "\"prefix\":\"192.0.2.9\",\"min\":0,\"max\":65535}";
+	struct harness h;
+	char before[1 << 14], after[1 << 14];
+	unsigned int changed;
+
+	h_start_default(&h);
+	snapshot(h.n, before, sizeof(before));
+	/* Refused by the daemon: the engine never changes, no finish. */
+	cr_assert_str_eq(call(h.n, &hooks, add, &changed),
+			 "{\"ok\":false,\"error\":\"plumbing: too many proxy entries\"}");
+	cr_assert_eq(changed, 0);
+	cr_assert(pl.prepared == 1 && pl.next_ports == 100);
+	cr_assert(pl.finished_ok == 0 && pl.finished_fail == 0);
+	snapshot(h.n, after, sizeof(after));
+	cr_assert_str_eq(after, before);
+	/* Accepted: prepare sees the entry to be, finish says it is done. */
+	pl.refuse = false;
+	cr_assert_str_eq(call(h.n, &hooks, add, NULL), "{\"ok\":true,\"added\":[\"TCP\"]}");
+	cr_assert(pl.prepared == 2 && pl.finished_ok == 1);
+	cr_assert_str_eq(call(h.n, &hooks, rm, NULL), "{\"ok\":true,\"removed\":[\"TCP\"]}");
+	cr_assert(pl.prepared == 3 && pl.next_ports == 0 && pl.finished_ok == 2);
+	/* Nothing to remove: the daemon hears that nothing changed. */
+	cr_assert_str_eq(call(h.n, &hooks, rm, NULL),
+			 "{\"ok\":false,\"error\":\"pool4: 192.0.2.9 ports 0-65535 mark 0 is not "
+			 "in pool4\"}");
+	cr_assert(pl.prepared == 4 && pl.finished_fail == 1);
 	h_stop(&h);
 }
