@@ -76,10 +76,10 @@ $(IO_LIB): $(IO_OBJ)
 $(IO_TEST_BIN): $(IO_TEST_OBJ) $(IO_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(IO_TEST_OBJ) $(IO_LIB) -lmnl -lcriterion
 
-$(DAEMON_OBJ): CFLAGS += -Iio
+$(DAEMON_OBJ): CFLAGS += -Iio -Ictl
 
-$(DAEMON_BIN): $(DAEMON_OBJ) $(IO_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(IO_LIB) $(CORE_LIB) -ljansson -lmnl
+$(DAEMON_BIN): $(DAEMON_OBJ) $(CTL_LIB) $(IO_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(CTL_LIB) $(IO_LIB) $(CORE_LIB) -ljansson -lmnl
 
 nat64d: $(DAEMON_BIN)
 

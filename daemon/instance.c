@@ -29,6 +29,7 @@
 #include "plumb.h"
 #include "pump.h"
 #include "rfc6052.h"
+#include "server.h"
 #include "sysctl.h"
 #include "tun.h"
 
@@ -390,6 +391,7 @@ on_tick(void *arg)
 	struct instance *in = arg;
 
 	nat64_tick(in->engine, clock_mono_ms(), pump_emit, in->pump);
+	ctl_server_tick(in->ctl);
 }
 
 static void
@@ -490,6 +492,128 @@ create_plumb(struct instance *in, char *err, size_t errlen)
 	return plumb_create(&in->plumb, in->nl, &p, err, errlen);
 }
 
+/* ---- control socket (ctl/) ---- */
+
+static int
+ctl_apply_file(void *ctx, const char *text, char *err, size_t errlen)
+{
+	struct instance *in = ctx;
+	struct config c;
+	int r;
+
+	config_init(&c);
+	if (config_parse_string(&c, text, "file handle", err, errlen) != 0)
+		return -1;
+	if (c.instance[0] != '\0' && strcmp(c.instance, in->opt.instance) != 0) {
+		snprintf(err, errlen, "the file is for instance '%s', not '%s'", c.instance,
+			 in->opt.instance);
+		r = -1;
+	} else {
+		r = instance_apply(in, &c, err, errlen);
+	}
+	config_free(&c);
+	return r;
+}
+
+static void
+ctl_log(void *ctx, enum ctl_log_level level, const char *line)
+{
+	(void)ctx;
+	if (level == CTL_LOG_WARNING)
+		log_warnx("%s", line);
+	else if (level == CTL_LOG_INFO)
+		log_info("%s", line);
+	else
+		log_debug("%s", line);
+}
+
+static uint64_t
+ctl_now(void *ctx)
+{
+	(void)ctx;
+	return clock_mono_ms();
+}
+
+static int
+nonempty_cb(void *ctx, const struct pool4_set_info *set)
+{
+	(void)ctx;
+	(void)set;
+	return 1;
+}
+
+static bool
+pool4_is_empty(const struct pool4 *p)
+{
+	for (int proto = 0; proto < L4_COUNT; proto++)
+		if (pool4_foreach_set(p, (enum l4proto)proto, nonempty_cb, NULL))
+			return false;
+	return true;
+}
+
+/* ctl_hooks.pool4_prepare: plan and add the plumbing of pool4 `next`. */
+static int
+ctl_pool4_prepare(void *ctx, const struct pool4 *next, char *err, size_t errlen)
+{
+	struct instance *in = ctx;
+	struct in_addr own[OWN_MAX];
+	size_t nown;
+
+	if (own_addresses(in, own, &nown, err, errlen))
+		return -1;
+	in->ctl_fallback = pool4_is_empty(next);
+	if (plumb_plan_make(in->plumb, &nat64_globals(in->engine)->pool6, next, in->ctl_fallback,
+			    own, nown, &in->ctl_plan, err, errlen))
+		return -1;
+	if (plumb_add(in->plumb, in->ctl_plan, err, errlen)) {
+		plumb_plan_free(in->ctl_plan);
+		in->ctl_plan = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ctl_hooks.pool4_finish: commit (and the empty-pool4 fallback) or undo. */
+static void
+ctl_pool4_finish(void *ctx, bool applied)
+{
+	struct instance *in = ctx;
+	struct in_addr own[OWN_MAX];
+	size_t nown = 0;
+	char err[256];
+
+	if (applied) {
+		plumb_commit(in->plumb, in->ctl_plan);
+		if (own_addresses(in, own, &nown, err, sizeof(err)) ||
+		    set_fallback(in, in->ctl_fallback, own, nown, err, sizeof(err)))
+			log_warnx("%s", err);
+	} else {
+		plumb_rollback(in->plumb);
+	}
+	plumb_plan_free(in->ctl_plan);
+	in->ctl_plan = NULL;
+}
+
+static int
+ctl_open(struct instance *in, char *err, size_t errlen)
+{
+	struct ctl_hooks hooks = {
+		.ctx = in,
+		.apply_file = ctl_apply_file,
+		.pool4_prepare = ctl_pool4_prepare,
+		.pool4_finish = ctl_pool4_finish,
+		.log = ctl_log,
+		.now = ctl_now,
+	};
+	struct ctl_config cc = {.instance = in->opt.instance, .group = (gid_t)-1};
+
+	in->ctl = ctl_server_open(&cc, in->engine, &hooks, err, errlen);
+	if (in->ctl == NULL)
+		return -1;
+	log_info("control socket %s", ctl_server_path(in->ctl));
+	return 0;
+}
+
 static int
 setup_loop(struct instance *in, char *err, size_t errlen)
 {
@@ -504,6 +628,11 @@ setup_loop(struct instance *in, char *err, size_t errlen)
 		r = loop_add_fd(in->loop, in->tun_fd, EPOLLIN, pump_on_readable, in->pump);
 	if (r == 0)
 		r = loop_set_timer(in->loop, 1000, on_tick, in);
+	if (r == 0 && ctl_open(in, err, errlen) != 0)
+		return -1;
+	if (r == 0)
+		r = loop_add_fd(in->loop, ctl_server_fd(in->ctl), EPOLLIN, ctl_server_on_event,
+				in->ctl);
 	if (r == 0)
 		r = loop_add_signal(in->loop, SIGTERM, on_signal, in);
 	if (r == 0)
@@ -568,6 +697,11 @@ instance_stop(struct instance *in)
 	in->stopping = true;
 	if (in->loop && in->tun_fd >= 0)
 		loop_del_fd(in->loop, in->tun_fd);
+	if (in->ctl) {
+		loop_del_fd(in->loop, ctl_server_fd(in->ctl));
+		ctl_server_close(in->ctl);
+		in->ctl = NULL;
+	}
 	plumb_destroy(in->plumb);
 	in->plumb = NULL;
 	pump_destroy(in->pump);

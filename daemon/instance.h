@@ -21,6 +21,7 @@ struct nat64;
 struct netlink;
 struct plumb;
 struct pump;
+struct ctl_server;
 
 struct instance {
 	struct options opt; /* after options_finish() */
@@ -29,6 +30,9 @@ struct instance {
 	struct pump *pump;
 	struct netlink *nl;
 	struct plumb *plumb;
+	struct ctl_server *ctl;
+	struct plumb_plan *ctl_plan; /* a pool4 change through the socket, in progress */
+	bool ctl_fallback;
 	int tun_fd;
 	int tun_ifindex;
 	char tun_name[IFNAMSIZ];
