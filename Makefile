@@ -50,6 +50,7 @@ BENCH_CORE := $(BUILD)/bench-core
 
 FUZZ_SECONDS ?= 60
 FUZZ_BIN     := build/fuzz/fuzz-translate
+FUZZ_PIPE_BIN := build/fuzz/fuzz-pipeline
 
 .PHONY: all test unit-test io-test asan ubsan fuzz fuzz-build format format-check deps clean bench-core nat64d nat64 \
         demo bench-e2e
@@ -122,18 +123,24 @@ ubsan:
 	@$(MAKE) --no-print-directory BUILD=build/ubsan \
 		SANITIZE="-fsanitize=undefined -fno-sanitize-recover=all" unit-test
 
-# libFuzzer over parse + translate, both directions. Runs FUZZ_SECONDS from
-# the seed corpus in tests/fuzz/corpus; new inputs go to a scratch directory
-# so the repository's corpus only changes on purpose.
+# libFuzzer, two targets, each for FUZZ_SECONDS: fuzz-translate over parse
+# + translate, both directions (seeds in tests/fuzz/corpus), then
+# fuzz-pipeline over the whole stateful engine fed sequences of packets
+# (seeds in tests/fuzz/corpus_pipeline, longer inputs). New inputs go to
+# scratch directories so the repository's corpora only change on purpose.
 FUZZ_CFLAGS := -std=c17 -D_DEFAULT_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -Icore
-fuzz-build: $(FUZZ_BIN)
+fuzz-build: $(FUZZ_BIN) $(FUZZ_PIPE_BIN)
 $(FUZZ_BIN): tests/fuzz/fuzz_translate.c $(CORE_SRC) core/*.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_translate.c $(CORE_SRC)
+$(FUZZ_PIPE_BIN): tests/fuzz/fuzz_pipeline.c $(CORE_SRC) core/*.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_pipeline.c $(CORE_SRC)
 
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps $(FUZZ_BIN) $(FUZZ_PIPE_BIN)
 	@tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
+	@FUZZ_MAX_LEN=8192 tests/fuzz/run.sh $(FUZZ_PIPE_BIN) $(FUZZ_SECONDS) tests/fuzz/corpus_pipeline
 
 # Core benchmark: 1M UDP + 1M TCP flows in memory (about 30 s, 2 GB).
 # Options: make bench-core BENCH_ARGS="-f 262144 -r 3" (build/bench-core -h).

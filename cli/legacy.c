@@ -1,9 +1,11 @@
 #include "legacy.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "wire.h"
 
 static const char *const modes[] = {"pool4", "bib", "session"};
 static const char *const ops[] = {"display", "add", "remove", "flush"};
@@ -18,6 +20,26 @@ flag_of(const char *word, const char *const *names, size_t n)
 		if (strcmp(word + 2, names[i]) == 0)
 			return names[i];
 	return NULL;
+}
+
+/*
+ * The old documentation writes pool4 lists such as `--pool4 --add
+ * 192.0.2.8/28`, meaning the /28 that holds 192.0.2.8: take the prefix's
+ * network and say so, where the modern `pool4 add` refuses the typo.
+ */
+static void
+mask_prefix(char **arg)
+{
+	static char net[WIRE_PREFIX4_LEN];
+	struct prefix4 p;
+	char err[160];
+	bool masked;
+
+	if (!wire_parse_prefix4_masked(*arg, &p, &masked, err, sizeof(err)) || !masked)
+		return;
+	wire_print_prefix4(&p, net, sizeof(net));
+	fprintf(stderr, "nat64: '%s' has bits set after its length: using %s\n", *arg, net);
+	*arg = net;
 }
 
 bool
@@ -57,5 +79,7 @@ legacy_rewrite(int argc, char **argv, char **out)
 	out[0] = (char *)mode;
 	out[1] = (char *)(op ? op : "display");
 	out[n] = NULL;
+	if (mode == modes[0] && n > 2)
+		mask_prefix(&out[2]);
 	return n;
 }

@@ -131,14 +131,17 @@ bad:
 	return false;
 }
 
-bool
-wire_parse_prefix4(const char *text, struct prefix4 *out, char *err, size_t errlen)
+/* Parses ADDRESS[/LENGTH]; with `mask`, bits after the length are cleared
+ * (and *masked says so) instead of refused. */
+static bool
+parse_prefix4(const char *text, struct prefix4 *out, bool mask, bool *masked, char *err,
+	      size_t errlen)
 {
 	char addr[INET_ADDRSTRLEN];
 	const char *slash = strchr(text, '/');
 	size_t n = slash ? (size_t)(slash - text) : strlen(text);
 	uint64_t len = 32;
-	uint32_t host, mask;
+	uint32_t host, netmask;
 	struct in_addr a;
 
 	if (n == 0 || n >= sizeof(addr))
@@ -152,22 +155,37 @@ wire_parse_prefix4(const char *text, struct prefix4 *out, char *err, size_t errl
 		return false;
 	}
 	host = ntohl(a.s_addr);
-	mask = len ? ~(uint32_t)0 << (32 - len) : 0;
-	if (host & ~mask) {
-		struct in_addr net = {htonl(host & mask)};
+	netmask = len ? ~(uint32_t)0 << (32 - len) : 0;
+	if (masked)
+		*masked = (host & ~netmask) != 0;
+	if ((host & ~netmask) && !mask) {
+		struct in_addr net = {htonl(host & netmask)};
 
 		inet_ntop(AF_INET, &net, addr, sizeof(addr));
 		snprintf(err, errlen, "invalid prefix '%s': bits set after /%u (%s/%u?)", text,
 			 (unsigned)len, addr, (unsigned)len);
 		return false;
 	}
-	out->addr = a;
+	out->addr.s_addr = htonl(host & netmask);
 	out->len = (uint8_t)len;
 	return true;
 bad:
 	snprintf(err, errlen, "invalid prefix '%s': expected an IPv4 ADDRESS or ADDRESS/LENGTH",
 		 text);
 	return false;
+}
+
+bool
+wire_parse_prefix4(const char *text, struct prefix4 *out, char *err, size_t errlen)
+{
+	return parse_prefix4(text, out, false, NULL, err, errlen);
+}
+
+bool
+wire_parse_prefix4_masked(const char *text, struct prefix4 *out, bool *masked, char *err,
+			  size_t errlen)
+{
+	return parse_prefix4(text, out, true, masked, err, errlen);
 }
 
 /* Splits "addr#port" into its two halves; false when malformed. */

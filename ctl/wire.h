@@ -71,6 +71,12 @@ bool wire_parse_port_range(const char *text, uint16_t *min, uint16_t *max, char 
 			   size_t errlen);
 /* "a.b.c.d" or "a.b.c.d/len" (0-32), no bits set after the length. */
 bool wire_parse_prefix4(const char *text, struct prefix4 *out, char *err, size_t errlen);
+/* Same, but bits after the length are cleared rather than refused, as the
+ * old documentation's lists expect ("192.0.2.8/28" is 192.0.2.0/28);
+ * *masked tells the caller to say so. For pool4 lists on nat64d's command
+ * line and the legacy `nat64 --pool4 --add`. */
+bool wire_parse_prefix4_masked(const char *text, struct prefix4 *out, bool *masked, char *err,
+			       size_t errlen);
 /* "a.b.c.d#port" and "ipv6#port". */
 bool wire_parse_taddr4(const char *text, struct taddr4 *out, char *err, size_t errlen);
 bool wire_parse_taddr6(const char *text, struct taddr6 *out, char *err, size_t errlen);

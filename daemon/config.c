@@ -21,6 +21,8 @@
 #include <strings.h>
 
 #include "bib.h"
+#include "log.h"
+#include "wire.h"
 
 /* Where an error happened: "config.json" and "pool4[2]". */
 struct parser {
@@ -64,132 +66,9 @@ config_free(struct config *c)
 	config_init(c);
 }
 
-bool
-config_instance_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > CONFIG_INSTANCE_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isprint((unsigned char)name[i]))
-			return false;
-	return true;
-}
-
-/* ---- text forms shared with the command line ---- */
-
-static bool
-parse_u32(const char *text, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)text[0]))
-		return false;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || *end != '\0' || v > max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-bool
-config_parse_prefix4(const char *text, struct prefix4 *out)
-{
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(text, '/');
-	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
-	uint32_t len = 32, host;
-	struct prefix4 p;
-
-	if (alen >= sizeof(addr))
-		return false;
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, &p.addr) != 1)
-		return false;
-	if (slash && !parse_u32(slash + 1, 32, &len))
-		return false;
-	/* Host bits must be zero: 192.0.2.1/24 is a typo for an address or a prefix. */
-	host = len == 32 ? 0 : UINT32_MAX >> len;
-	if (ntohl(p.addr.s_addr) & host)
-		return false;
-	p.len = (uint8_t)len;
-	*out = p;
-	return true;
-}
-
-/* "a-b" or "a", 0-65535 each. */
-static bool
-parse_port_range(const char *text, uint16_t *lo, uint16_t *hi)
-{
-	char first[8];
-	const char *dash = strchr(text, '-');
-	size_t n = dash ? (size_t)(dash - text) : strlen(text);
-	uint32_t a, b;
-
-	if (n == 0 || n >= sizeof(first))
-		return false;
-	memcpy(first, text, n);
-	first[n] = '\0';
-	if (!parse_u32(first, 65535, &a))
-		return false;
-	b = a;
-	if (dash && !parse_u32(dash + 1, 65535, &b))
-		return false;
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-	return true;
-}
-
-static bool
-parse_proto(const char *text, enum l4proto *out)
-{
-	static const char *const names[L4_COUNT] = {"TCP", "UDP", "ICMP"};
-
-	for (int i = 0; i < L4_COUNT; i++) {
-		if (strcasecmp(text, names[i]) == 0) {
-			*out = (enum l4proto)i;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* "ADDRESS#PORT" split at the last '#'; `addr` receives the address text. */
-static bool
-split_taddr(const char *text, char *addr, size_t addrlen, uint16_t *port)
-{
-	const char *hash = strrchr(text, '#');
-	uint32_t p;
-
-	if (hash == NULL || (size_t)(hash - text) >= addrlen || !parse_u32(hash + 1, 65535, &p))
-		return false;
-	memcpy(addr, text, (size_t)(hash - text));
-	addr[hash - text] = '\0';
-	*port = (uint16_t)p;
-	return true;
-}
-
-static bool
-parse_taddr4(const char *text, struct taddr4 *out)
-{
-	char addr[INET_ADDRSTRLEN];
-
-	return split_taddr(text, addr, sizeof(addr), &out->port) &&
-	       inet_pton(AF_INET, addr, &out->addr) == 1;
-}
-
-static bool
-parse_taddr6(const char *text, struct taddr6 *out)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	return split_taddr(text, addr, sizeof(addr), &out->port) &&
-	       inet_pton(AF_INET6, addr, &out->addr) == 1;
-}
+/* The text forms (prefixes, port ranges, taddrs) are parsed by ctl/wire.c,
+ * the same code the `nat64` command uses, so a value means one thing
+ * wherever it is written. */
 
 /* ---- arrays ---- */
 
@@ -333,7 +212,7 @@ item_proto(struct parser *ps, json_t *v, enum l4proto *out)
 
 	if (want_string(ps, "protocol", v, &s))
 		return -1;
-	if (!parse_proto(s, out))
+	if (!wire_parse_proto(s, out))
 		return fail(ps, "protocol '%s' is not TCP, UDP or ICMP", s);
 	return 0;
 }
@@ -343,10 +222,12 @@ item_prefix(struct parser *ps, json_t *v, struct prefix4 *out)
 {
 	const char *s = NULL;
 
+	char why[160];
+
 	if (want_string(ps, "prefix", v, &s))
 		return -1;
-	if (!config_parse_prefix4(s, out))
-		return fail(ps, "'%s' is not an IPv4 address or prefix without host bits", s);
+	if (!wire_parse_prefix4(s, out, why, sizeof(why)))
+		return fail(ps, "%s", why);
 	return 0;
 }
 
@@ -369,10 +250,12 @@ item_ports(struct parser *ps, json_t *v, struct pool4_entry *e)
 {
 	const char *s = NULL;
 
+	char why[160];
+
 	if (want_string(ps, "port range", v, &s))
 		return -1;
-	if (!parse_port_range(s, &e->port_min, &e->port_max))
-		return fail(ps, "port range '%s' is not PORT or MIN-MAX with ports 0-65535", s);
+	if (!wire_parse_port_range(s, &e->port_min, &e->port_max, why, sizeof(why)))
+		return fail(ps, "%s", why);
 	return 0;
 }
 
@@ -457,11 +340,13 @@ bib_taddr(struct parser *ps, const char *key, json_t *v, struct config_bib *b)
 	bool six = strcmp(key, "ipv6 address") == 0;
 	const char *s = NULL;
 
+	char why[160];
+
 	if (want_string(ps, key, v, &s))
 		return -1;
-	if (six ? !parse_taddr6(s, &b->addr6) : !parse_taddr4(s, &b->addr4))
-		return fail(ps, "\"%s\" '%s' is not %s", key, s,
-			    six ? "IPV6-ADDRESS#PORT" : "IPV4-ADDRESS#PORT");
+	if (six ? !wire_parse_taddr6(s, &b->addr6, why, sizeof(why))
+		: !wire_parse_taddr4(s, &b->addr4, why, sizeof(why)))
+		return fail(ps, "\"%s\": %s", key, why);
 	return 0;
 }
 
@@ -538,7 +423,7 @@ parse_instance(struct parser *ps, json_t *v, struct config *c)
 
 	if (want_string(ps, "instance", v, &s))
 		return -1;
-	if (!config_instance_valid(s))
+	if (!wire_instance_valid(s))
 		return fail(ps, "instance '%s' is not 1-15 printable ASCII characters", s);
 	snprintf(c->instance, sizeof(c->instance), "%s", s);
 	return 0;
@@ -705,15 +590,18 @@ config_add_pool4_list(struct config *c, const char *list, char *err, size_t errl
 	for (char *tok = strtok_r(copy, ", \t", &save); tok && ret == 0;
 	     tok = strtok_r(NULL, ", \t", &save)) {
 		struct prefix4 p;
+		char why[160], net[WIRE_PREFIX4_LEN];
+		bool masked;
 
-		if (!config_parse_prefix4(tok, &p)) {
-			snprintf(err, errlen,
-				 "pool4: '%s' is not an IPv4 address or prefix without host bits",
-				 tok);
+		if (!wire_parse_prefix4_masked(tok, &p, &masked, why, sizeof(why))) {
+			snprintf(err, errlen, "pool4: %s", why);
 			ret = -1;
 		} else if (add_for_every_protocol(c, &p)) {
 			snprintf(err, errlen, "pool4: out of memory");
 			ret = -1;
+		} else if (masked) {
+			wire_print_prefix4(&p, net, sizeof(net));
+			log_warnx("pool4: '%s' has bits set after its length: using %s", tok, net);
 		}
 		added++;
 	}

@@ -88,10 +88,4 @@ int config_add_pool4(struct config *c, const struct config_pool4 *p);
  */
 int config_build_pool4(const struct config *c, struct pool4 **out, char *err, size_t errlen);
 
-/* 1-15 printable ASCII characters. */
-bool config_instance_valid(const char *name);
-
-/* "a.b.c.d" or "a.b.c.d/len" without host bits; false if malformed. */
-bool config_parse_prefix4(const char *text, struct prefix4 *out);
-
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire.h"
+
 #ifndef NAT64D_VERSION
 #define NAT64D_VERSION "0.1"
 #endif
@@ -128,7 +130,7 @@ parse_param(struct options *o, const char *arg, char *err, size_t errlen)
 static int
 set_instance(struct options *o, const char *name, char *err, size_t errlen)
 {
-	if (!config_instance_valid(name)) {
+	if (!wire_instance_valid(name)) {
 		snprintf(err, errlen, "instance '%s' is not 1-15 printable ASCII characters", name);
 		return -1;
 	}

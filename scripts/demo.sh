@@ -78,10 +78,17 @@ spawn() {
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+any_alive() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		alive "$pid" && return 0
+	done
+	return 1
+}
 
 cleanup() {
 	local rc=$?
-	set +e
+	set +eu
 	trap - EXIT INT TERM
 	say "cleaning up: stopping what the demo started and deleting its namespaces"
 	# nat64d first and gently: on SIGTERM it removes its routes itself.
@@ -96,8 +103,7 @@ cleanup() {
 		alive "$pid" && kill -TERM "$pid"
 	done
 	for _ in $(seq 30); do
-		for pid in "${PIDS[@]}"; do alive "$pid" && break; done
-		alive "$pid" || break
+		any_alive || break
 		sleep 0.1
 	done
 	for pid in "${PIDS[@]}"; do

@@ -184,7 +184,7 @@ BAD_INPUT = [
     (["pool4", "frobnicate"], 2, "unknown pool4 operation 'frobnicate'"),
     (["pool4", "add", "--tcp", "192.0.2.7", "1-2", "--mark"], 2, "'--mark' needs a value"),
     (["pool4", "display", "--csv", "--json"], 2, "--csv and --json exclude each other"),
-    (["--pool4", "--add", "192.0.2.8/28"], 2, "bits set after /28 (192.0.2.0/28?)"),
+    (["pool4", "add", "--tcp", "192.0.2.8/28", "1-2"], 2, "bits set after /28 (192.0.2.0/28?)"),
 ]
 
 
@@ -264,6 +264,16 @@ def test_legacy_add_display_remove(ctl):
         assert "192.0.2.7" not in [e["prefix"] for e in entries(ctl, proto)]
     assert ctl.fail(2, "--pool4", "--add", "--remove", "192.0.2.7").endswith(
         "--add and --remove exclude each other")
+
+
+def test_legacy_add_takes_the_network_of_a_prefix_with_host_bits(ctl):
+    # The documentation we follow writes `nat64 --pool4 --add 192.0.2.8/28`
+    # (192.0.2.1 is the fixture translator's own address, hence another /28).
+    res = ctl.run("--pool4", "--add", "203.0.113.40/28")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "'203.0.113.40/28' has bits set after its length: using 203.0.113.32/28" in res.stderr
+    for proto in ("--tcp", "--udp", "--icmp"):
+        assert "203.0.113.32/28" in [e["prefix"] for e in entries(ctl, proto)]
 
 
 def test_legacy_add_with_port_range_and_protocol(ctl):

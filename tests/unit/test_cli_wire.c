@@ -268,3 +268,20 @@ Test(ctl_fmt, ipv4_and_numbers)
 	out[fmt_u64(out, UINT64_MAX)] = '\0';
 	cr_assert_str_eq(out, "18446744073709551615");
 }
+
+/* The documentation's lists write 192.0.2.8/28 for the /28 holding .8. */
+Test(cli_wire, prefix4_masked_takes_the_network)
+{
+	char err[160];
+	struct prefix4 p;
+	bool masked = false;
+
+	cr_assert(wire_parse_prefix4_masked("192.0.2.8/28", &p, &masked, err, sizeof(err)));
+	cr_assert(masked);
+	cr_assert(p.len == 28 && p.addr.s_addr == htonl(0xc0000200));
+	cr_assert(wire_parse_prefix4_masked("192.0.2.16/28", &p, &masked, err, sizeof(err)));
+	cr_assert_not(masked);
+	cr_assert(p.addr.s_addr == htonl(0xc0000210));
+	cr_assert_not(wire_parse_prefix4_masked("192.0.2.0/33", &p, &masked, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "the length is 0-32"));
+}
