@@ -605,7 +605,11 @@ ctl_open(struct instance *in, char *err, size_t errlen)
 		.log = ctl_log,
 		.now = ctl_now,
 	};
-	struct ctl_config cc = {.instance = in->opt.instance, .group = (gid_t)-1};
+	struct ctl_config cc = {
+		.instance = in->opt.instance,
+		.dir = in->opt.ctl_dir,
+		.group = in->opt.ctl_group,
+	};
 
 	in->ctl = ctl_server_open(&cc, in->engine, &hooks, err, errlen);
 	if (in->ctl == NULL)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ enum {
 	OPT_ICMP_RATE,
 	OPT_FORCE,
 	OPT_ENABLE_FORWARDING,
+	OPT_CTL_DIR,
+	OPT_CTL_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +42,8 @@ static const struct option long_options[] = {
 	{"icmp-rate", required_argument, NULL, OPT_ICMP_RATE},
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"enable-forwarding", no_argument, NULL, OPT_ENABLE_FORWARDING},
+	{"ctl-dir", required_argument, NULL, OPT_CTL_DIR},
+	{"ctl-group", required_argument, NULL, OPT_CTL_GROUP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -77,6 +82,11 @@ options_usage(FILE *out)
 	      "                       set net.ipv4.ip_forward and net.ipv6.conf.all.forwarding\n"
 	      "                       to 1 if they are off (they are left on at exit);\n"
 	      "                       without it nat64d refuses to start while they are off\n"
+	      "      --ctl-dir DIR    directory of the control socket (default /run/nat64d);\n"
+	      "                       the socket is DIR/INSTANCE.sock\n"
+	      "      --ctl-group GROUP\n"
+	      "                       let GROUP drive nat64d: socket mode 0660 for that\n"
+	      "                       group (default: root only, 0600)\n"
 	      "  -n, --check          check the configuration (file and command line) and\n"
 	      "                       exit: 0 when valid, 1 with the reason; touches nothing\n"
 	      "  -v, --verbose        debug log lines\n"
@@ -161,6 +171,25 @@ set_addr(int family, const char *name, const char *text, void *out, char *err, s
 	return -1;
 }
 
+/* --ctl-group: a group name, or a number. */
+static int
+set_group(struct options *o, const char *name, char *err, size_t errlen)
+{
+	struct group *gr = getgrnam(name);
+	unsigned long v;
+
+	if (gr != NULL) {
+		o->ctl_group = gr->gr_gid;
+		return 0;
+	}
+	if (parse_uint("--ctl-group", name, 0, UINT32_MAX - 1, &v, err, errlen)) {
+		snprintf(err, errlen, "--ctl-group: no group named '%s'", name);
+		return -1;
+	}
+	o->ctl_group = (gid_t)v;
+	return 0;
+}
+
 static int
 parse_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
 {
@@ -205,6 +234,11 @@ parse_option(struct options *o, int c, const char *arg, char *err, size_t errlen
 	case OPT_ENABLE_FORWARDING:
 		o->enable_forwarding = true;
 		return 0;
+	case OPT_CTL_DIR:
+		o->ctl_dir = arg;
+		return 0;
+	case OPT_CTL_GROUP:
+		return set_group(o, arg, err, errlen);
 	}
 	snprintf(err, errlen, "unknown option (try --help)");
 	return -1;
@@ -217,6 +251,7 @@ options_default(struct options *o)
 	snprintf(o->instance, sizeof(o->instance), "default");
 	o->mtu = OPTIONS_MTU_DEFAULT;
 	o->icmp_rate = OPTIONS_ICMP_RATE_DEFAULT;
+	o->ctl_group = (gid_t)-1;
 	inet_pton(AF_INET, OPTIONS_OWN4_DEFAULT, &o->own4);
 }
 

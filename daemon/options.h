@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -37,6 +38,8 @@ struct options {
 	uint32_t icmp_rate;
 	bool force;
 	bool enable_forwarding;
+	const char *ctl_dir; /* NULL: /run/nat64d */
+	gid_t ctl_group;     /* (gid_t)-1: socket 0600 root only; else 0660 for it */
 	bool verbose;
 	bool check;        /* -n: validate the configuration and exit */
 	const char *pool6; /* pool6=, NULL when not given */

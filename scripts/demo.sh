@@ -58,8 +58,7 @@ in_ns() {
 wait_for() {
 	local what=$1
 	shift
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		if "$@" >/dev/null 2>&1; then
 			return 0
 		fi
@@ -150,7 +149,7 @@ prepare() {
 	say "checking the Debian packages the demo needs (scripts/install-deps.sh demo)"
 	"$REPO/scripts/install-deps.sh" demo
 	say "building nat64d and nat64 (make nat64d nat64)"
-	make -C "$REPO" --no-print-directory -s nat64d nat64 >/dev/null ||
+	make -C "$REPO" --no-print-directory -s nat64d nat64 ||
 		die "the build failed (run make to see why)"
 	delete_leftovers
 	TMP=$(mktemp -d /tmp/nat64-demo.XXXXXX)
@@ -311,6 +310,9 @@ show_state() {
 		say "  this build of nat64d has no control socket yet, so no BIB/session display"
 		return 0
 	fi
+	say "what nat64d remembers, read through its control socket with build/nat64:"
+	say "  a BIB entry maps the client's IPv6 address#port to a pool4 address#port;"
+	say "  a session per BIB entry and remote end (curl's is closed: both FINs seen)"
 	for proto in tcp udp icmp; do
 		say "nat64 -i $INSTANCE bib display --$proto --numeric"
 		"$NAT64" -i "$INSTANCE" bib display --"$proto" --numeric 2>&1 | sed 's/^/    /'

@@ -3,6 +3,7 @@ the command's dispatch, help and exit codes (topology: conftest.py, fixture:
 cli_fixture.py). A client that sends garbage, a huge request, disconnects half-way or
 never reads must get an error or be dropped, and the daemon must go on serving."""
 
+import grp
 import json
 import os
 import socket
@@ -12,7 +13,7 @@ import subprocess
 
 import pytest
 
-from cli_fixture import NAT64, ctl  # noqa: F401  (fixture)
+from cli_fixture import NAT64, ctl, start  # noqa: F401  (fixture)
 from conftest import POOL4, SERVER6
 
 
@@ -69,6 +70,17 @@ def test_non_root_user_is_refused(ctl):
     assert res.returncode == 1
     assert res.stderr.strip() == (f"nat64: {ctl.socket}: Permission denied (the control "
                                   "socket is root's, or its group's)")
+
+
+def test_ctl_group_lets_its_members_in(net):
+    # nobody's primary group is nogroup on Debian: --ctl-group nogroup lets it in.
+    cli = start(net, extra_args=["--ctl-group", "nogroup"])
+    st = os.stat(cli.socket)
+    assert stat.S_IMODE(st.st_mode) == 0o660
+    assert st.st_gid == grp.getgrnam("nogroup").gr_gid
+    res = cli.run("stats", "display", "--json", user="nobody")
+    assert res.returncode == 0, res.stderr
+    assert "RECEIVED6" in res.stdout
 
 
 def test_no_daemon_is_exit_1(ctl):
