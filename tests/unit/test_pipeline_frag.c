@@ -595,6 +595,7 @@ Test(pipeline_frag, hop_limit_checked_before_mtu)
 	n = udp6_big(whole, H_CLIENT, 1234, H_SERVER6, 80, 1500 - 48, 1);
 	cr_assert_eq(h_input(&h, whole, n), STAT_XLAT64_HOP_LIMIT);
 	cr_assert_eq(h.reply[h.res.reply_off + 40], 3);
+	h_stop(&h);
 	n = udp4_big(whole, H_SERVER4, 80, H_POOL4, 1234, 1400, 1, 3, IP4_DF);
 	start_mtu(&h, 1500, 1280, 1000);
 	open_flow(&h);
