@@ -348,8 +348,8 @@ def main():
     print()
     print(table(results))
     print()
-    say(f"{args.seconds} s per test, {time.monotonic() - start:.0f} s in all; 2 cores shared by "
-        "client, translator and server: expect noise of 10-20 %")
+    say(f"{args.seconds} s per test, {time.monotonic() - start:.0f} s in all. Client, translator "
+        "and server share this machine's cores: rates are noisy, CPU per packet is steadier")
 
 
 if __name__ == "__main__":

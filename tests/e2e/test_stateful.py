@@ -32,7 +32,10 @@ def readline(proc, what):
 
 
 def add_host_b(net):
+    """B's address, and the translator's router knowing it (neighbour discovery done, so
+    its 1 s retransmission timer can't delay the first packet to B)."""
     net.ns6(f"ip addr add {HOST_B}/64 dev c6 nodad")
+    net.nat(f"ping -c 1 -W 2 {HOST_B}")
 
 
 def delta(before, after, *names):

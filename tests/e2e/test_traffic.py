@@ -57,30 +57,38 @@ def test_ping_4to6_through_static_icmp_bib(net, size):
     assert f"{size + 8} bytes from {POOL4}: icmp_seq=1" in out
 
 
-# Reassembly (docs/fragments.md) is not wired into core/pipeline.c yet: a fragment
-# is dropped as XLAT64_ICMP_FRAG (first) / FRAGMENT_NO_TUPLE (the others).
-FRAGMENTS_MISSING = pytest.mark.xfail(
-    strict=True, reason="fragments not handled yet: XLAT64_ICMP_FRAG / FRAGMENT_NO_TUPLE "
-    "(RFC 6146 §3.4; reassembly not wired into the pipeline)")
+FRAGMENTED_PINGS = {"FRAG_REASSEMBLED": 6, "FRAGMENTED_OUT": 6, "FRAG_TIMEOUT": 0,
+                    "FRAG_OVERLAP": 0, "FRAG_BUDGET": 0}
 
 
-@FRAGMENTS_MISSING
+def frag_counters(c):
+    return {k: c[k] for k in ("FRAG_REASSEMBLED", "FRAGMENTED_OUT", "FRAG_TIMEOUT",
+                              "FRAG_OVERLAP", "FRAG_BUDGET")}
+
+
 @pytest.mark.parametrize("size", [3000, 20000])
-def test_ping_6to4_fragmented(net, translator, size):
-    """Echo requests larger than the 1500 MTU, fragmented by the IPv6 client; the IPv4
-    server's replies come back fragmented too."""
-    out = net.ns6(f"ping -c 3 -i 0.2 -W 2 -s {size} {SERVER6}", check=False).stdout
+def test_ping_6to4_fragmented(net, instance, size):
+    """Echo requests larger than the 1500 MTU, fragmented by the IPv6 client, reassembled
+    and translated; the IPv4 server's replies, fragmented by it, come back whole."""
+    nat = instance(args=["--uplink4", "x4", f"pool4={POOL4}"], routes=[POOL6, POOL4])
+    out = net.ns6(f"ping -c 3 -i 0.2 -W 2 -s {size} {SERVER6}").stdout
     assert ping_received(out) == (3, 3)
+    assert f"{size + 8} bytes from {SERVER6.replace('192.0.2.10', 'c000:20a')}" in out
+    # 3 requests and 3 replies, each reassembled whole, translated, then cut to the
+    # 1500 MTU on the way out (docs/fragments.md).
+    assert frag_counters(nat.counters()) == FRAGMENTED_PINGS
 
 
-@FRAGMENTS_MISSING
 @pytest.mark.parametrize("size", [3000, 20000])
-def test_ping_4to6_fragmented(net, size):
-    cfg = net.write_config("icmp-bib.json", static_icmp_config())
-    net.start_nat64d(["--config", cfg, "--uplink4", "x4"], wait_routes=[POOL6, POOL4])
-    out = net.ns4(f"ping -c 3 -i 0.2 -W 2 -e {PING_ID} -s {size} {POOL4}",
-                  check=False).stdout
+def test_ping_4to6_fragmented(net, instance, size):
+    """The same pings from the IPv4 side through the static ICMP BIB entry."""
+    nat = instance(static_icmp_config(), args=["--uplink4", "x4"], routes=[POOL6, POOL4])
+    out = net.ns4(f"ping -c 3 -i 0.2 -W 2 -e {PING_ID} -s {size} {POOL4}").stdout
     assert ping_received(out) == (3, 3)
+    assert f"{size + 8} bytes from {POOL4}: icmp_seq=1" in out
+    # 3 requests and 3 replies, each reassembled whole, translated, then cut to the
+    # 1500 MTU on the way out (docs/fragments.md).
+    assert frag_counters(nat.counters()) == FRAGMENTED_PINGS
 
 
 # ---- TCP: 100 MB checked by SHA-256 ----
