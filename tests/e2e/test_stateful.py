@@ -17,7 +17,6 @@ from conftest import CLIENT6, DEFAULT_CONFIG, POOL4, POOL6, SERVER4, SERVER6, po
 HOST_A = CLIENT6
 HOST_B = "2001:db8:6::3"
 POOL4_AS6 = "64:ff9b::c000:202"  # pool6 + 192.0.2.2 (RFC 6052 §2.2)
-SERVER_AS6 = "64:ff9b::c000:20a"  # pool6 + 192.0.2.10
 
 
 def script(net, name, text):
@@ -70,8 +69,8 @@ while True:
 
 # One exchange per "SRC_ADDR#SRC_PORT" argument, in order, each from its own socket
 # bound to that source and connected to DST#PORT; prints "OK <answer>" or
-# "ERR <errno name> <seconds>" per exchange. With "hold", the sockets stay open and the
-# first is used again at the end (prints its exchange once more).
+# "ERR <errno name> <seconds>" per exchange. With a last argument "again", the first
+# socket (still open, its mapping kept) does one more exchange at the end.
 EXCHANGE = r"""
 import errno, socket, sys, time
 proto, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
