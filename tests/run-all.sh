@@ -47,7 +47,9 @@ run_io() {
 run_e2e() {
 	[ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1 || return 0
 	local out rc
-	out=$(NAT64D="${NAT64D:-$PWD/$build/nat64d}" NAT64="${NAT64:-$PWD/$build/nat64}" \
+	local dir
+	dir=$(cd "$build" && pwd)
+	out=$(NAT64D="${NAT64D:-$dir/nat64d}" NAT64="${NAT64:-$dir/nat64}" \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | tail -n 40
