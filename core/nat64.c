@@ -409,8 +409,8 @@ on_frag_expired(void *arg, const struct pkt *first)
 	if (v6)
 		len = icmp_error_build6(buf, &n->params.own6, first->data, first->len, &e);
 	else
-		len = icmp_error_build4(buf, n->params.own4, n->ipv4_id++, first->data,
-					first->len, &e);
+		len = icmp_error_build4(buf, n->params.own4, n->ipv4_id++, first->data, first->len,
+					&e);
 	if (len == 0)
 		return;
 	stat_inc(&n->stats, v6 ? STAT_ICMP6ERR_SENT : STAT_ICMP4ERR_SENT);

@@ -98,6 +98,12 @@ struct nat64_result {
  * nibble) through the pipeline at time `now` (ms, monotonic). `p` must have
  * PKT_HEADROOM of headroom and at least 40 bytes of tailroom. `reply` has
  * room for NAT64_REPLY_MAX bytes.
+ *
+ * A fragment is kept until its datagram is whole (res->reason
+ * STAT_FRAG_HELD, nothing to send); the fragment that completes it comes
+ * back with `p` pointing at the whole datagram in the engine's own buffer,
+ * valid until the next call into the engine. So callers write what
+ * nat64_result_next() yields (or p->data), never their own buffer.
  */
 void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		 struct nat64_result *res);

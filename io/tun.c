@@ -13,7 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int copy_name(char dst[IFNAMSIZ], const char *src)
+static int
+copy_name(char dst[IFNAMSIZ], const char *src)
 {
 	size_t len;
 
@@ -27,7 +28,8 @@ static int copy_name(char dst[IFNAMSIZ], const char *src)
 }
 
 /* Runs one SIOC* ioctl on `ifr` through a throw-away socket. */
-static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
+static int
+ifreq_ioctl(unsigned long req, struct ifreq *ifr)
 {
 	int fd, err = 0;
 
@@ -40,7 +42,8 @@ static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
 	return err;
 }
 
-int tun_set_mtu(const char *ifname, unsigned int mtu)
+int
+tun_set_mtu(const char *ifname, unsigned int mtu)
 {
 	struct ifreq ifr;
 	int err;
@@ -55,7 +58,8 @@ int tun_set_mtu(const char *ifname, unsigned int mtu)
 	return ifreq_ioctl(SIOCSIFMTU, &ifr);
 }
 
-int tun_set_up(const char *ifname)
+int
+tun_set_up(const char *ifname)
 {
 	struct ifreq ifr;
 	int err;
@@ -73,7 +77,8 @@ int tun_set_up(const char *ifname)
 	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
 }
 
-int tun_ifindex(const char *ifname)
+int
+tun_ifindex(const char *ifname)
 {
 	char name[IFNAMSIZ];
 	unsigned int idx;
@@ -88,7 +93,8 @@ int tun_ifindex(const char *ifname)
 	return (int)idx;
 }
 
-static int set_nonblock(int fd)
+static int
+set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -98,7 +104,8 @@ static int set_nonblock(int fd)
 }
 
 /* TUNSETIFF attaches `fd` to the device, creating it when absent. */
-static int attach(int fd, const char *name, int extra_flags, char out[IFNAMSIZ])
+static int
+attach(int fd, const char *name, int extra_flags, char out[IFNAMSIZ])
 {
 	struct ifreq ifr;
 	int err;
@@ -115,7 +122,59 @@ static int attach(int fd, const char *name, int extra_flags, char out[IFNAMSIZ])
 	return 0;
 }
 
-int tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ])
+/* IFF_VNET_HDR: header size and byte order first, before any packet flows. */
+static int
+set_vnet_hdr(int fd)
+{
+	int sz = TUN_VNET_HDR_LEN, le = 1;
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+		return -errno;
+	/* virtio 1.x byte order on every host (a no-op on little-endian ones). */
+	if (ioctl(fd, TUNSETVNETLE, &le) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+get_flags(int fd, int *flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	*flags = ifr.ifr_flags;
+	return 0;
+}
+
+int
+tun_set_offload(int fd, unsigned int want)
+{
+	const unsigned int uso = TUN_OFFLOAD_USO4 | TUN_OFFLOAD_USO6;
+	const unsigned int seg = TUN_OFFLOAD_TSO4 | TUN_OFFLOAD_TSO6 | TUN_OFFLOAD_TSO_ECN | uso;
+	int flags = 0, err;
+
+	if ((want & ~(seg | TUN_OFFLOAD_CSUM)) != 0 ||
+	    ((want & seg) != 0 && !(want & TUN_OFFLOAD_CSUM)))
+		return -EINVAL;
+	err = get_flags(fd, &flags);
+	if (err)
+		return err;
+	if (!(flags & IFF_VNET_HDR))
+		return -EINVAL;
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)want) == 0)
+		return (int)want;
+	if (errno != EINVAL || (want & uso) == 0)
+		return -errno;
+	want &= ~uso;
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)want) < 0)
+		return -errno;
+	return (int)want;
+}
+
+int
+tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ])
 {
 	char actual[IFNAMSIZ];
 	int fd, err;
@@ -129,6 +188,11 @@ int tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IF
 	err = attach(fd, name, extra_flags, actual);
 	if (err)
 		goto err_close;
+	if (extra_flags & IFF_VNET_HDR) {
+		err = set_vnet_hdr(fd);
+		if (err)
+			goto err_close;
+	}
 	err = tun_set_mtu(actual, mtu);
 	if (err)
 		goto err_close;
@@ -147,7 +211,8 @@ err_close:
 	return err;
 }
 
-void tun_close(int fd)
+void
+tun_close(int fd)
 {
 	if (fd >= 0)
 		close(fd);

@@ -18,13 +18,44 @@
  * Opens (creating it if needed) the TUN device `name` (a kernel template
  * such as "nat64%d" works too), sets its MTU, brings it up and makes the fd
  * non-blocking and close-on-exec. `extra_flags` is ORed into IFF_TUN |
- * IFF_NO_PI for later use (IFF_VNET_HDR, IFF_MULTI_QUEUE); pass 0 for now.
+ * IFF_NO_PI. With IFF_VNET_HDR every read returns and every write takes a
+ * TUN_VNET_HDR_LEN-byte struct virtio_net_hdr (little-endian fields, set
+ * with TUNSETVNETLE) before the packet; offloads stay off until
+ * tun_set_offload(). IFF_MULTI_QUEUE is for later use.
  * The device's actual name is copied to `ifname` when it is not NULL.
  * Returns the fd, or -EINVAL (bad name, mtu 0, IFF_TAP in extra_flags),
  * -EBUSY (another process has the device), or the errno of the failing step.
  * Needs CAP_NET_ADMIN.
  */
 int tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ]);
+
+/*
+ * With IFF_VNET_HDR: struct virtio_net_hdr without num_buffers (10 bytes).
+ * The 12-byte _mrg_rxbuf variant buys nothing on a TUN device: one read
+ * always returns one whole packet, so num_buffers would always be 1.
+ */
+enum { TUN_VNET_HDR_LEN = 10 };
+
+/* Offload bits of TUNSETOFFLOAD (values of the kernel's TUN_F_*). */
+enum {
+	TUN_OFFLOAD_CSUM = 0x01, /* partial checksums (VIRTIO_NET_HDR_F_NEEDS_CSUM) */
+	TUN_OFFLOAD_TSO4 = 0x02,
+	TUN_OFFLOAD_TSO6 = 0x04,
+	TUN_OFFLOAD_TSO_ECN = 0x08,
+	TUN_OFFLOAD_USO4 = 0x20, /* Linux >= 6.2 */
+	TUN_OFFLOAD_USO6 = 0x40,
+	TUN_OFFLOAD_ALL = 0x01 | 0x02 | 0x04 | 0x20 | 0x40,
+};
+
+/*
+ * Enables the offloads `want` (TUN_OFFLOAD_*; TSO/USO need CSUM) on a TUN
+ * fd opened with IFF_VNET_HDR: reads may then return GRO/GSO super-packets
+ * and partial checksums, writes may carry them. When the kernel refuses the
+ * USO bits (older than 6.2: -EINVAL) it retries without them. Returns the
+ * bits enabled (>= 0), or -EINVAL (no IFF_VNET_HDR, TSO/USO without CSUM,
+ * unknown bits) or the errno of the ioctl. 0 turns every offload off.
+ */
+int tun_set_offload(int fd, unsigned int want);
 
 /* Sets the MTU of any interface; 0 or -errno (-ENODEV when absent). */
 int tun_set_mtu(const char *ifname, unsigned int mtu);

@@ -240,6 +240,11 @@ class Net:
         for ns in (self.name6, self.namex, self.name4):
             _kill_netns_pids(ns)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        # A sanitizer build of nat64d (NAT64D=...) reports at exit: any report fails.
+        for d in self.daemons:
+            log = d.log_text()
+            for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                assert marker not in log, f"nat64d reported {marker}:\n{log}"
 
     # ---- nat64d ----
 

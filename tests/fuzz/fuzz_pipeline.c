@@ -30,16 +30,17 @@
  *                   how a sequence reaches the 4->6 half of its flows.
  *   A record of length 0 only moves the clock (and ticks).
  *
- * Engine: created under ASan it costs 2.3 ms, more than most inputs, so
- * one is reset and reused for up to FUZZ_REUSE inputs (engine()); the
- * reset puts back everything that changes what the engine does, so each
- * input behaves as on a fresh engine and a finding replays from its file
- * alone. Every input ends with the drain of property 6, which the reuse
- * relies on. The engine: pool6 64:ff9b::/96, pool4 192.0.2.0/30 ports 1000-1015 for TCP,
- * UDP and ICMP (64 taddrs per protocol: a sequence of a few dozen packets
- * exhausts it), max-sessions 96, max-sessions-per-host 32,
- * maximum-simultaneous-opens 4 and one static TCP entry
- * 2001:db8::2#80 <-> 192.0.2.2#1010 (inbound TCP, hairpinning).
+ * The engine: pool6 64:ff9b::/96, pool4 192.0.2.0/30 ports 1000-1015 for
+ * TCP, UDP and ICMP (64 taddrs per protocol: a sequence of a few dozen
+ * packets exhausts it), max-sessions 96, max-sessions-per-host 32,
+ * maximum-simultaneous-opens 4, a 256 KiB reassembly arena and one static
+ * TCP entry 2001:db8::2#80 <-> 192.0.2.2#1010 (inbound TCP, hairpinning).
+ * Created under ASan it costs 2.3 ms, more than most inputs, so one is
+ * reset and reused for up to FUZZ_REUSE inputs (engine()). The reset puts
+ * back everything that changes what the engine does, so an input behaves
+ * as on a fresh engine and a finding replays from its file alone (checked
+ * once over 2000 corpus inputs: the same bytes out, fresh or reused).
+ * Every input ends with the drain of property 6, which the reuse needs.
  *
  * Every packet is copied into a heap buffer of exactly PKT_HEADROOM + len +
  * tailroom bytes, the reply buffer is exactly NAT64_REPLY_MAX bytes, and
@@ -63,11 +64,13 @@
  *      error (checked on the input, and on its quote by the parser);
  *   4. what nat64_tick emits (probes, errors for stored SYNs and expired
  *      fragments) parses with a good checksum, and an error in it never
- *      quotes an ICMP error;
+ *      quotes an ICMP error (an error whose quote the parser does not take,
+ *      e.g. about a fragment without ports, is checked by hand);
  *   5. limits: at most 96 sessions, at most 32 for the sender;
  *   6. after the last record the clock jumps past every timeout (twice,
- *      so probed sessions die too): no session and no dynamic BIB entry is
- *      left; nat64_destroy then frees everything (LeakSanitizer).
+ *      so probed sessions die too): no session, dynamic BIB entry, stored
+ *      SYN or fragment is left; when the engine is replaced,
+ *      nat64_destroy must free everything (LeakSanitizer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,6 +510,8 @@ is_own_error(const uint8_t *pkt, uint32_t len)
 
 	if (family_of(pkt, len) == 6)
 		return len > 40 && pkt[6] == IPPROTO_ICMPV6 && pkt_icmp6_is_error(pkt[40]);
+	if (len < 20)
+		return false;
 	hl = (pkt[0] & 15u) * 4;
 	return len > hl && hl >= 20 && pkt[9] == IPPROTO_ICMP && pkt_icmp4_is_error(pkt[hl]);
 }

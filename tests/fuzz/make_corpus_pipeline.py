@@ -238,6 +238,13 @@ def seeds():
         rec(frag4(ip4(flags=0, id=0x6666, dst=ST4) / UDP(sport=53, dport=1010) /
                   Raw(b"h" * 900), 456)[0]),
         rec(None, FIX | TICK, T_FRAG))
+    # A first fragment without ports (ICMP type 1: no identifier) times out:
+    # the Time Exceeded quotes what our parser can't (the harness's
+    # check_error_by_hand). First found by the fuzzer.
+    yield "frag4-timeout-no-ports", seq(
+        base,
+        rec(frag4(ip4(flags=0, id=0x7777) / ICMP(type=1) / Raw(b"i" * 600), 304)[0]),
+        rec(None, FIX | TICK, T_FRAG))
     # An atomic fragment (RFC 6946) and the small-tailroom buffer.
     yield "frag6-atomic-small-tail", seq(
         bytes([HOP_COMP, 0]),

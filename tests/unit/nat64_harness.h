@@ -30,13 +30,13 @@
 #define H_OWN6    "2001:db8:ffff::1"
 
 enum {
-	H_HEAD = 64,     /* canaries before the headroom */
+	H_HEAD = 64,          /* canaries before the headroom */
 	H_ROOM = 65536 + 512, /* packet (up to 65535), tailroom and canaries after */
-	H_TAILROOM = 40, /* what nat64_input() asks for */
+	H_TAILROOM = 40,      /* what nat64_input() asks for */
 	H_EMIT_MAX = 8,
-	H_PAYLOAD = 5,  /* "hello" */
-	H_T0 = 1000000, /* the clock at start */
-	H_OUT_MAX = 96,          /* packets one h_input may send (fragments) */
+	H_PAYLOAD = 5,                 /* "hello" */
+	H_T0 = 1000000,                /* the clock at start */
+	H_OUT_MAX = 96,                /* packets one h_input may send (fragments) */
 	H_OUT_BYTES = 70000 + 96 * 48, /* their bytes */
 };
 

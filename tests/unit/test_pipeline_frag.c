@@ -158,8 +158,8 @@ feed4(struct harness *h, const uint8_t *w, uint32_t off, uint32_t len, bool more
 /* The ICMPv6 error the engine builds: own6 -> dst, hop limit 64, quoting
  * as much of q as fits in 1280 bytes (RFC 4443 §2.4 (c)). */
 static size_t
-icmp6_err(uint8_t *w, const char *dst, uint8_t type, uint8_t code, uint32_t rest,
-	  const uint8_t *q, size_t qn)
+icmp6_err(uint8_t *w, const char *dst, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
+	  size_t qn)
 {
 	size_t n;
 
@@ -639,8 +639,7 @@ Test(pipeline_frag, sec3_8_hairpinned_datagram_reassembled_and_split)
 	h_bib(&h, L4_UDP, H_CLIENT, 1234, H_POOL4, 1234);
 	n = udp6_big(whole, H_CLIENT2, 5555, H_POOL4_6, 1234, 2000, 64);
 	cr_assert_eq(feed6(&h, whole, 0, 1448, true, 0x77778888), STAT_FRAG_HELD);
-	cr_assert_eq(feed6(&h, whole, 1448, (uint32_t)n - 40 - 1448, false, 0x77778888),
-		     STAT_OK);
+	cr_assert_eq(feed6(&h, whole, 1448, (uint32_t)n - 40 - 1448, false, 0x77778888), STAT_OK);
 	port = h_get16(h_out(&h, 0, &len) + 48);
 	wn = udp6_big(want, H_POOL4_6, port, H_CLIENT, 1234, 2000, 63);
 	assert_split6(&h, want, wn, 1280, 0x8888);
@@ -784,8 +783,8 @@ Test(pipeline_frag, reassembly_settings_checked_and_applied)
 	g.reasm_source_limit = 300000;
 	g.udp_timeout = 600000;
 	cr_assert_eq(nat64_set_globals(h.n, &g, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "reassembly-budget") && strstr(err, "reassembly-source-limit"),
-		  "%s", err);
+	cr_assert(strstr(err, "reassembly-budget") && strstr(err, "reassembly-source-limit"), "%s",
+		  err);
 	cr_assert(memcmp(nat64_globals(h.n), &before, sizeof(before)) == 0);
 	g = before;
 	g.reasm_budget = 16 << 20;
@@ -818,13 +817,12 @@ Test(pipeline_frag, reassembly_keys_in_the_table)
 	globals_print(&g, globals_find("reassembly-source-limit"), buf, sizeof(buf));
 	cr_assert_str_eq(buf, "262144");
 	before = g;
-	cr_assert_eq(globals_parse(&g, globals_find("reassembly-timeout"), "1.999", err,
-				   sizeof(err)),
-		     -1);
+	cr_assert_eq(
+		globals_parse(&g, globals_find("reassembly-timeout"), "1.999", err, sizeof(err)),
+		-1);
 	cr_assert(strstr(err, "reassembly-timeout"), "%s", err);
 	cr_assert(memcmp(&g, &before, sizeof(g)) == 0);
-	cr_assert_eq(globals_parse(&g, globals_find("reassembly-timeout"), "30", err,
-				   sizeof(err)),
+	cr_assert_eq(globals_parse(&g, globals_find("reassembly-timeout"), "30", err, sizeof(err)),
 		     0);
 	cr_assert_eq(g.reasm_timeout, 30000);
 }
