@@ -14,11 +14,12 @@ PACKAGES="
 	libcriterion-dev libjansson-dev libmnl-dev
 	python3 python3-pytest python3-scapy
 	iproute2 iputils-ping iputils-arping util-linux procps curl
-	unbound bind9-dnsutils
+	unbound bind9-dnsutils traceroute iputils-tracepath
 "
 # unbound: the DNS64 resolver (its dns64 module) and the IPv4-only
 # authoritative server of the demo and of tests/e2e/test_dns64.py (so they are
-# in PACKAGES too); bind9-dnsutils: dig.
+# in PACKAGES too); bind9-dnsutils: dig; traceroute and iputils-tracepath:
+# the path MTU and traceroute tests (tests/e2e/test_pmtu.py).
 DEMO_PACKAGES="unbound bind9-dnsutils"
 # iperf3: throughput and packet rate; tayga + nftables: the userspace NAT64
 # the benchmark compares against (TAYGA translates 1:1, nftables masquerades);
