@@ -25,6 +25,38 @@ in_pool6(const struct nat64 *n, const struct in6_addr *a)
 	return rfc6052_contains(&n->g.pool6, a);
 }
 
+/*
+ * RFC 7915 §5.1 (and RFC 4291 §2.5.2, §2.5.3, §2.7): an IPv6 packet
+ * whose source is unspecified, loopback or multicast came from no single
+ * host; it SHOULD be dropped, and no ICMP error names such a source
+ * (RFC 4443 §2.4 (e)). Jool drops these too.
+ */
+static bool
+illegal_src6(const struct in6_addr *a)
+{
+	static const uint8_t zero[15];
+
+	if (a->s6_addr[0] == 0xff) /* ff00::/8 multicast */
+		return true;
+	/* :: and ::1: fifteen zero bytes, then 0 or 1. */
+	return memcmp(a->s6_addr, zero, sizeof(zero)) == 0 && a->s6_addr[15] <= 1;
+}
+
+/*
+ * RFC 1812 §5.3.7 (and RFC 7915 §4.1, which leaves IPv4 validity to the
+ * IPv4 rules): a router drops packets whose source is "this network"
+ * 0.0.0.0/8, loopback 127.0.0.0/8, multicast 224.0.0.0/4, or class E
+ * 240.0.0.0/4 (which holds the limited broadcast 255.255.255.255).
+ */
+static bool
+illegal_src4(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+	uint32_t top = h >> 24;
+
+	return top == 0 || top == 127 || h >= 0xe0000000u;
+}
+
 /* Checks on the IPv6 packet's addresses and kind, before any state. */
 static struct verdict
 check6(struct xlation *x)
@@ -42,6 +74,9 @@ check6(struct xlation *x)
 	 * discarded (one we sent that came back: a loop). */
 	if (in_pool6(x->n, &src))
 		return verdict_drop(x, STAT_HAIRPIN_LOOP);
+	/* Silent: no ICMP error may go to such a source. */
+	if (illegal_src6(&src))
+		return verdict_drop(x, STAT_SRC6_ILLEGAL);
 	/* RFC 6052 §3.1: the Well-Known Prefix "MUST NOT be used to
 	 * represent non-global IPv4 addresses". */
 	if (g->wkp_global_only && rfc6052_is_wkp(&g->pool6) && rfc6052_is_nonglobal4(x->outer4))
@@ -274,13 +309,37 @@ filtering6(struct xlation *x)
 	return udp_icmp6(x);
 }
 
-struct verdict
-filtering4(struct xlation *x)
+/* Checks on the IPv4 packet's addresses, before any state. */
+static struct verdict
+check4(struct xlation *x)
 {
+	const struct globals *g = &x->n->g;
+
 	/* Jool: a destination outside pool4 is not ours. For an ICMP error
 	 * the tuple's destination is the quoted packet's source: our mask. */
 	if (!pool4_contains(x->n->pool4, x->in.proto, &x->in.dst4))
 		return verdict_drop(x, STAT_POOL4_MISMATCH);
+	/* The outer source, for errors too (the router that sent it).
+	 * Silent: no ICMP error may go to such a source. */
+	if (illegal_src4(x->outer4))
+		return verdict_drop(x, STAT_SRC4_ILLEGAL);
+	/* RFC 6052 §3.1, the 4->6 half of NONGLOBAL_DST: the address that
+	 * becomes the IPv6 source must not be embedded in the WKP when it is
+	 * not global. For ICMP errors outgoing_tuple4_src() already fell back
+	 * from a non-global router to the flow's remote node. */
+	if (g->wkp_global_only && rfc6052_is_wkp(&g->pool6) &&
+	    rfc6052_is_nonglobal4(outgoing_tuple4_src(x)))
+		return verdict_drop(x, STAT_NONGLOBAL_SRC);
+	return verdict_continue();
+}
+
+struct verdict
+filtering4(struct xlation *x)
+{
+	struct verdict v = check4(x);
+
+	if (!verdict_ok(v))
+		return v;
 	if (x->in.is_error)
 		return icmp_error4(x);
 	if (x->in.proto == L4_TCP)

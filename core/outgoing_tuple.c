@@ -44,6 +44,28 @@ outgoing_tuple6(struct xlation *x)
 	a->ipv4_id = x->n->ipv4_id++;
 }
 
+/*
+ * The outer source of a 4->6 ICMP error is pool6 + the router that sent
+ * it (source-icmpv6-errors-better) or + the quoted packet's destination
+ * (RFC 6146 §3.6). RFC 6052 §3.1 forbids embedding a non-global address
+ * in the WKP; routers on IPv4 paths often have private addresses (a
+ * traceroute through them), so rather than drop their errors we fall
+ * back to RFC 6146's choice, the flow's remote node, whose address 6->4
+ * already vetted. Non-error packets: their own source.
+ */
+struct in_addr
+outgoing_tuple4_src(const struct xlation *x)
+{
+	const struct globals *g = &x->n->g;
+	bool strict_wkp = g->wkp_global_only && rfc6052_is_wkp(&g->pool6);
+
+	if (!x->in.is_error || !g->src_icmp6_errors_better)
+		return x->in.src4.addr;
+	if (strict_wkp && rfc6052_is_nonglobal4(x->outer4))
+		return x->in.src4.addr;
+	return x->outer4;
+}
+
 void
 outgoing_tuple4(struct xlation *x)
 {
@@ -59,8 +81,7 @@ outgoing_tuple4(struct xlation *x)
 		a->src = remote;
 		a->dst = node;
 	} else {
-		rfc6052_embed(pool6, x->n->g.src_icmp6_errors_better ? x->outer4 : t->src4.addr,
-			      &a->src.addr);
+		rfc6052_embed(pool6, outgoing_tuple4_src(x), &a->src.addr);
 		a->dst.addr = node.addr;
 		a->inner_src = node;
 		a->inner_dst = remote;

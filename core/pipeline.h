@@ -205,6 +205,9 @@ struct verdict filtering_tcp4(struct xlation *x);
 /* outgoing_tuple.c: RFC 6146 §3.6. */
 void outgoing_tuple6(struct xlation *x);
 void outgoing_tuple4(struct xlation *x);
+/* The IPv4 address whose pool6 form is the source of the translated
+ * 4->6 packet (for ICMP errors: see outgoing_tuple.c). */
+struct in_addr outgoing_tuple4_src(const struct xlation *x);
 
 /* hairpin.c: RFC 6146 §3.8, after a 6->4 translation. */
 struct verdict hairpin(struct xlation *x);

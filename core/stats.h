@@ -105,6 +105,9 @@
 	X(POOL4_MISMATCH, "IPv4 destination outside pool4.")                                       \
 	X(HAIRPIN_LOOP, "IPv6 source inside pool6: a loop.")                                       \
 	X(NONGLOBAL_DST, "Well-known prefix embedding a non-global IPv4 address (RFC 6052 §3.1).") \
+	X(SRC6_ILLEGAL, "IPv6 source unspecified (::), loopback (::1) or multicast (ff00::/8): dropped, no ICMP error (RFC 7915 §5.1, RFC 4291 §2.5.2-2.7).") \
+	X(SRC4_ILLEGAL, "IPv4 source in 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 (multicast) or 240.0.0.0/4 (incl. 255.255.255.255): dropped, no ICMP error (RFC 1812 §5.3.7).") \
+	X(NONGLOBAL_SRC, "IPv4 source not global while pool6 is the well-known prefix: it can't be embedded (RFC 6052 §3.1, wkp-global-only).") \
 	X(MARK_NOT_FOUND, "No pool4 set for the packet's mark and protocol.")                      \
 	X(POOL4_EXHAUSTED, "No free pool4 transport address (or max-iterations reached).")         \
 	X(BIB4_NOT_FOUND, "IPv4 packet with no BIB entry for its destination.")                    \

@@ -416,7 +416,10 @@ Test(pipeline_icmp, rfc4443_sec2_4_no_error_about_an_error)
 }
 
 /* RFC 1812 §4.3.2.7 / RFC 4443 §2.4 (e.6): not to a source that names
- * no single host (multicast, unspecified). */
+ * no single host (multicast, unspecified). Such sources are now dropped
+ * before any state (SRC4_ILLEGAL / SRC6_ILLEGAL, test_pipeline_rules.c),
+ * so no error is even considered; icmp_error_allowed*() stays as a second
+ * guard (test_icmp_error.c). */
 Test(pipeline_icmp, rfc1812_no_error_to_multicast_or_unspecified_source)
 {
 	struct harness h;
@@ -426,14 +429,14 @@ Test(pipeline_icmp, rfc1812_no_error_to_multicast_or_unspecified_source)
 	h_start(&h, NULL, NULL);
 	h_pool4(&h, L4_UDP, H_POOL4, 32, 5000, 5000);
 	n = h_udp4(in, "224.1.2.3", 80, H_POOL4, 5000, 64, 1);
-	cr_assert_eq(h_input(&h, in, n), STAT_BIB4_NOT_FOUND);
+	cr_assert_eq(h_input(&h, in, n), STAT_SRC4_ILLEGAL);
 	cr_assert_eq(h.res.reply_len, 0);
 	n = h_udp6(in, H_CLIENT, 1234, H_SERVER6, 80, 64);
 	cr_assert_eq(h_input(&h, in, n), STAT_OK);
 	n = h_udp6(in, "::", 1234, H_SERVER6, 80, 64);
-	cr_assert_eq(h_input(&h, in, n), STAT_POOL4_EXHAUSTED);
+	cr_assert_eq(h_input(&h, in, n), STAT_SRC6_ILLEGAL);
 	cr_assert_eq(h.res.reply_len, 0);
-	cr_assert_eq(h_stat(&h, STAT_ICMPERR_NOT_ALLOWED), 2);
+	cr_assert_eq(h_stat(&h, STAT_ICMP4ERR_SENT) + h_stat(&h, STAT_ICMP6ERR_SENT), 0);
 	/* A unicast sender of the same packet does get one. */
 	n = h_udp4(in, H_SERVER4, 80, H_POOL4, 5001, 64, 1);
 	cr_assert_eq(h_input(&h, in, n), STAT_POOL4_MISMATCH);

@@ -14,69 +14,19 @@
 #include "packet.h"
 #include "pktgen.h"
 #include "translate.h"
+#include "xlat_harness.h"
 
-enum { HEAD = 64, ROOM = 2048 + 64, CANARY = 0x5a };
-
-struct tbuf {
-	uint8_t mem[HEAD + ROOM];
-	struct pkt p;
-};
-
-static void load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom,
-		 uint32_t tailroom)
+/* Every test translates with both MTUs at 1500. */
+static enum stat_id
+run46(struct tbuf *b, const struct xlat_addrs6 *a, const struct xlat_config *cfg)
 {
-	cr_assert(headroom <= HEAD && len + tailroom <= ROOM);
-	memset(b->mem, CANARY, sizeof(b->mem));
-	memcpy(b->mem + HEAD, pkt, len);
-	b->p = (struct pkt){b->mem + HEAD, (uint32_t)len, headroom, tailroom};
-}
-
-static void assert_pkt_eq(const struct pkt *a, const struct pkt *b)
-{
-	cr_assert(a->data == b->data && a->len == b->len && a->headroom == b->headroom &&
-			  a->tailroom == b->tailroom,
-		  "struct pkt changed");
-}
-
-/* Parse, translate, check the buffer bounds and the refusal contract. */
-static enum stat_id run46(struct tbuf *b, const struct xlat_addrs6 *a,
-			  const struct xlat_config *cfg)
-{
-	static uint8_t before[sizeof(b->mem)];
-	struct pkt p0 = b->p;
-	size_t lo = (size_t)(b->p.data - b->mem) - b->p.headroom;
-	size_t hi = (size_t)(b->p.data - b->mem) + b->p.len + b->p.tailroom;
-	struct pkt_info info;
-	enum stat_id rc;
-
-	cr_assert_eq(pkt_parse4(b->p.data, b->p.len, &info), STAT_OK, "test packet must parse");
-	memcpy(before, b->mem, sizeof(before));
-	rc = xlat_4to6(&b->p, &info, a, cfg, 1500, 1500);
-	for (size_t i = 0; i < sizeof(b->mem); i++)
-		if (i < lo || i >= hi)
-			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written",
-				     i);
-	if (rc != STAT_OK) {
-		cr_assert(memcmp(before, b->mem, sizeof(before)) == 0, "refused packet modified");
-		assert_pkt_eq(&b->p, &p0);
-		return rc;
-	}
-	cr_assert(b->p.data - b->p.headroom == b->mem + lo, "buffer start moved");
-	cr_assert(b->p.data + b->p.len + b->p.tailroom == b->mem + hi, "buffer end moved");
-	return rc;
-}
-
-static struct xlat_config cfg_default(void)
-{
-	struct xlat_config c;
-
-	xlat_config_default(&c);
-	return c;
+	return xh_run46(b, a, cfg, 1500, 1500);
 }
 
 /* The flow used throughout: 192.0.2.10#80 -> 198.51.100.1#6000 becomes
  * 64:ff9b::192.0.2.10#80 -> 2001:db8::1#1234. */
-static struct xlat_addrs6 addrs(void)
+static struct xlat_addrs6
+addrs(void)
 {
 	struct xlat_addrs6 a;
 
@@ -89,14 +39,16 @@ static struct xlat_addrs6 addrs(void)
 	return a;
 }
 
-static void fill(uint8_t *b, size_t n, uint8_t seed)
+static void
+fill(uint8_t *b, size_t n, uint8_t seed)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(seed + i * 5);
 }
 
 /* Transport header of the flow's IPv4 side (`v4`) or IPv6 side. */
-static size_t l4(uint8_t *b, uint8_t proto, uint16_t plen, bool v4, bool request)
+static size_t
+l4(uint8_t *b, uint8_t proto, uint16_t plen, bool v4, bool request)
 {
 	uint16_t dport = v4 ? 6000 : 1234;
 
@@ -111,7 +63,8 @@ static size_t l4(uint8_t *b, uint8_t proto, uint16_t plen, bool v4, bool request
 }
 
 /* IPv4 packet of the flow: TOS 0, DF, ID 0x4321. */
-static size_t in4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl)
+static size_t
+in4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl)
 {
 	size_t n = 20 + l4(b + 20, proto, plen, true, false);
 
@@ -123,7 +76,8 @@ static size_t in4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl)
 }
 
 /* What in4() should become (no Fragment header). */
-static size_t out6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
+static size_t
+out6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 {
 	size_t n = 40 + l4(b + 40, proto, plen, false, false);
 
@@ -136,8 +90,8 @@ static size_t out6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 }
 
 /* The IPv4 fragment [off, off + n) of the whole IPv4 packet `whole`. */
-static size_t frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
-		    uint16_t id)
+static size_t
+frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint16_t id)
 {
 	uint16_t frag = (uint16_t)((more ? 0x2000 : 0) | off / 8);
 
@@ -154,8 +108,8 @@ static size_t frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bo
 }
 
 /* The IPv6 fragment [off, off + n) of the whole IPv6 packet `whole`. */
-static size_t frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
-		    uint32_t id)
+static size_t
+frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint32_t id)
 {
 	memcpy(out, whole, 40);
 	out[6] = 44;
@@ -166,7 +120,8 @@ static size_t frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bo
 	return 48 + n;
 }
 
-static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
+static void
+assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
 {
 	pg_assert_bytes(b->p.data, b->p.len, want, want_len);
 }
@@ -175,18 +130,18 @@ static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_le
  * translator; nothing may change, the caller sends Time Exceeded. */
 Test(translate_4to6, sec4_1_ttl_1_refused_and_packet_unchanged)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in4(pkt, IPPROTO_UDP, 10, 1);
 
-	load(&b, pkt, n, 28, 16);
+	xh_load(&b, pkt, n, 28, 16);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_TTL);
 	pg_assert_bytes(b.p.data, b.p.len, pkt, n);
 	pkt[8] = 0;
 	pg_ipv4_fix_csum(pkt);
-	load(&b, pkt, n, 28, 16);
+	xh_load(&b, pkt, n, 28, 16);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_TTL);
 }
 
@@ -195,7 +150,7 @@ Test(translate_4to6, sec4_1_ttl_1_refused_and_packet_unchanged)
  * UDP ports and checksum. */
 Test(translate_4to6, sec4_1_udp_header_fields_byte_exact)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -203,7 +158,7 @@ Test(translate_4to6, sec4_1_udp_header_fields_byte_exact)
 	size_t n = in4(pkt, IPPROTO_UDP, 11, 64);
 	size_t wn = out6(want, IPPROTO_UDP, 11, 63);
 
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok6(b.p.data, b.p.len, 40, IPPROTO_UDP));
@@ -215,7 +170,7 @@ Test(translate_4to6, sec4_1_udp_header_fields_byte_exact)
 /* RFC 7915 §4.1: Traffic Class "copied from the IP Type Of Service". */
 Test(translate_4to6, sec4_1_traffic_class_copied_from_tos)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -226,7 +181,7 @@ Test(translate_4to6, sec4_1_traffic_class_copied_from_tos)
 	pkt[1] = 0xb9;
 	pg_ipv4_fix_csum(pkt);
 	pg_ipv6_set_tc_flow(want, 0xb9, 0);
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -235,7 +190,7 @@ Test(translate_4to6, sec4_1_traffic_class_copied_from_tos)
  * zeroize-traffic-class). */
 Test(translate_4to6, sec4_1_zeroize_traffic_class)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -246,7 +201,7 @@ Test(translate_4to6, sec4_1_zeroize_traffic_class)
 	c.zeroize_traffic_class = true;
 	pkt[1] = 0xb9;
 	pg_ipv4_fix_csum(pkt);
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -254,14 +209,14 @@ Test(translate_4to6, sec4_1_zeroize_traffic_class)
 /* RFC 7915 §4.1: Hop Limit = TTL; the decrement is the caller's choice. */
 Test(translate_4to6, sec4_1_hop_limit_copied_without_decrement)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in4(pkt, IPPROTO_UDP, 4, 1);
 
 	a.decrement_ttl = false;
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.data[7], 1);
 }
@@ -269,19 +224,20 @@ Test(translate_4to6, sec4_1_hop_limit_copied_without_decrement)
 /* RFC 7915 §4.1: TTL 2 leaves as hop limit 1. */
 Test(translate_4to6, sec4_1_ttl_2_becomes_hop_limit_1)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in4(pkt, IPPROTO_UDP, 4, 2);
 
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.data[7], 1);
 }
 
 /* IPv4 packet `pkt` of length n with `opt` inserted as options. */
-static size_t with_options(uint8_t *pkt, size_t n, const uint8_t *opt, size_t olen)
+static size_t
+with_options(uint8_t *pkt, size_t n, const uint8_t *opt, size_t olen)
 {
 	memmove(pkt + 20 + olen, pkt + 20, n - 20);
 	memcpy(pkt + 20, opt, olen);
@@ -301,7 +257,7 @@ Test(translate_4to6, sec4_1_options_dropped)
 	/* NOP, then LSRR of 7 bytes whose pointer (8) is past its length:
 	 * the route is done. */
 	static const uint8_t opt[8] = {1, 131, 7, 8, 192, 0, 2, 1};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -310,7 +266,7 @@ Test(translate_4to6, sec4_1_options_dropped)
 	size_t wn = out6(want, IPPROTO_TCP, 6, 63);
 
 	n = with_options(pkt, n, opt, sizeof(opt));
-	load(&b, pkt, n, 12, 0);
+	xh_load(&b, pkt, n, 12, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -321,18 +277,18 @@ Test(translate_4to6, sec4_1_unexpired_source_route_refused)
 {
 	static const uint8_t lsrr[8] = {1, 131, 7, 4, 192, 0, 2, 1};
 	static const uint8_t ssrr[8] = {1, 137, 7, 4, 192, 0, 2, 1};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in4(pkt, IPPROTO_UDP, 6, 64);
 
 	n = with_options(pkt, n, lsrr, sizeof(lsrr));
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_SRC_ROUTE);
 	n = in4(pkt, IPPROTO_UDP, 6, 64);
 	n = with_options(pkt, n, ssrr, sizeof(ssrr));
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_SRC_ROUTE);
 }
 
@@ -341,7 +297,7 @@ Test(translate_4to6, sec4_1_unexpired_source_route_refused)
  * fragment's checksum (of the whole datagram) is updated. */
 Test(translate_4to6, sec4_1_fragment_gets_fragment_header)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole4[1600];
@@ -355,7 +311,7 @@ Test(translate_4to6, sec4_1_fragment_gets_fragment_header)
 	out6(whole6, IPPROTO_UDP, 992, 63);
 	n = frag4(pkt, whole4, 0, 104, true, 0xfedc);
 	wn = frag6(want, whole6, 0, 104, true, 0x0000fedc);
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -364,7 +320,7 @@ Test(translate_4to6, sec4_1_fragment_gets_fragment_header)
  * header, payload untouched. */
 Test(translate_4to6, sec4_1_non_first_fragment_payload_untouched)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole4[1600];
@@ -378,7 +334,7 @@ Test(translate_4to6, sec4_1_non_first_fragment_payload_untouched)
 	out6(whole6, IPPROTO_UDP, 992, 63);
 	n = frag4(pkt, whole4, 896, 104, false, 0x0102);
 	wn = frag6(want, whole6, 896, 104, false, 0x0102);
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -387,7 +343,7 @@ Test(translate_4to6, sec4_1_non_first_fragment_payload_untouched)
  * DF set or not, big or small. */
 Test(translate_4to6, sec4_1_unfragmented_gets_no_fragment_header_whatever_df)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t pkt[1600];
@@ -397,7 +353,7 @@ Test(translate_4to6, sec4_1_unfragmented_gets_no_fragment_header_whatever_df)
 
 	pkt[6] = 0; /* DF 0 */
 	pg_ipv4_fix_csum(pkt);
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_eq(b.p.data[6], IPPROTO_UDP);
@@ -406,7 +362,7 @@ Test(translate_4to6, sec4_1_unfragmented_gets_no_fragment_header_whatever_df)
 /* PKT_HEADROOM is what a fragment needs; less is refused, untouched. */
 Test(translate_4to6, sec4_1_fragment_without_28_bytes_headroom_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole4[1600];
@@ -415,9 +371,9 @@ Test(translate_4to6, sec4_1_fragment_without_28_bytes_headroom_refused)
 
 	in4(whole4, IPPROTO_UDP, 992, 64);
 	n = frag4(pkt, whole4, 0, 104, true, 1);
-	load(&b, pkt, n, PKT_HEADROOM - 1, 100);
+	xh_load(&b, pkt, n, PKT_HEADROOM - 1, 100);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_NO_ROOM);
-	load(&b, pkt, n, PKT_HEADROOM, 0);
+	xh_load(&b, pkt, n, PKT_HEADROOM, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.headroom, 0);
 }
@@ -425,13 +381,13 @@ Test(translate_4to6, sec4_1_fragment_without_28_bytes_headroom_refused)
 /* 20 bytes of headroom suffice without a Fragment header, 19 don't. */
 Test(translate_4to6, sec4_1_unfragmented_needs_20_bytes_headroom)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in4(pkt, IPPROTO_UDP, 4, 64);
 
-	load(&b, pkt, n, 19, 64);
+	xh_load(&b, pkt, n, 19, 64);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_NO_ROOM);
 }
 
@@ -439,7 +395,7 @@ Test(translate_4to6, sec4_1_unfragmented_needs_20_bytes_headroom)
  * pktgen's from-scratch checksum. */
 Test(translate_4to6, sec4_5_tcp_checksum_updated_incrementally)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -447,7 +403,7 @@ Test(translate_4to6, sec4_5_tcp_checksum_updated_incrementally)
 	size_t n = in4(pkt, IPPROTO_TCP, 17, 64);
 	size_t wn = out6(want, IPPROTO_TCP, 17, 63);
 
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok6(b.p.data, b.p.len, 40, IPPROTO_TCP));
@@ -457,7 +413,7 @@ Test(translate_4to6, sec4_5_tcp_checksum_updated_incrementally)
  * computed (IPv6 requires it, RFC 8200 §8.1). */
 Test(translate_4to6, sec4_5_udp_zero_checksum_computed_when_unfragmented)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -466,7 +422,7 @@ Test(translate_4to6, sec4_5_udp_zero_checksum_computed_when_unfragmented)
 	size_t wn = out6(want, IPPROTO_UDP, 15, 63);
 
 	pkt[26] = pkt[27] = 0;
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok6(b.p.data, b.p.len, 40, IPPROTO_UDP));
@@ -477,7 +433,7 @@ Test(translate_4to6, sec4_5_udp_zero_checksum_computed_when_unfragmented)
  * drop it anyway; see translate_4to6.c). */
 Test(translate_4to6, sec4_5_udp_zero_checksum_fragment_dropped)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole4[1600];
@@ -487,10 +443,10 @@ Test(translate_4to6, sec4_5_udp_zero_checksum_fragment_dropped)
 	in4(whole4, IPPROTO_UDP, 992, 64);
 	whole4[26] = whole4[27] = 0;
 	n = frag4(pkt, whole4, 0, 104, true, 1);
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_UDP_ZERO_CSUM_FRAG);
 	c.drop_zero_csum_udp_fragments = false;
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_UDP_ZERO_CSUM_FRAG);
 }
 
@@ -498,7 +454,7 @@ Test(translate_4to6, sec4_5_udp_zero_checksum_fragment_dropped)
  * payload is chosen so the IPv6 checksum is exactly 0. */
 Test(translate_4to6, sec4_5_udp_checksum_zero_result_sent_as_ffff)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -520,7 +476,7 @@ Test(translate_4to6, sec4_5_udp_checksum_zero_result_sent_as_ffff)
 	want[46] = want[47] = 0xff;
 	memcpy(pkt + 28, want + 48, 2);
 	pg_fix_l4_csum4(pkt, n);
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -529,7 +485,7 @@ Test(translate_4to6, sec4_5_udp_checksum_zero_result_sent_as_ffff)
  * IPv6 pseudo-header; Next Header 1 -> 58. */
 Test(translate_4to6, sec4_2_echo_reply_becomes_type_129)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -539,7 +495,7 @@ Test(translate_4to6, sec4_2_echo_reply_becomes_type_129)
 
 	/* ICMP queries: both ports carry the identifier (RFC 6146 §3.4). */
 	a.src.port = a.dst.port = 1234;
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok6(b.p.data, b.p.len, 40, IPPROTO_ICMPV6));
@@ -548,7 +504,7 @@ Test(translate_4to6, sec4_2_echo_reply_becomes_type_129)
 /* RFC 7915 §4.2: echo request 8 -> 128. */
 Test(translate_4to6, sec4_2_echo_request_becomes_type_128)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -562,7 +518,7 @@ Test(translate_4to6, sec4_2_echo_request_becomes_type_128)
 	pg_fix_l4_csum6(want, wn);
 	/* ICMP queries: both ports carry the identifier (RFC 6146 §3.4). */
 	a.src.port = a.dst.port = 1234;
-	load(&b, pkt, n, 20, 0);
+	xh_load(&b, pkt, n, 20, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -573,7 +529,7 @@ Test(translate_4to6, sec4_2_echo_request_becomes_type_128)
 Test(translate_4to6, sec4_2_informational_other_than_echo_dropped)
 {
 	static const uint8_t types[] = {9, 10, 13, 14, 15, 16, 17, 18, 42, 255};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -583,7 +539,7 @@ Test(translate_4to6, sec4_2_informational_other_than_echo_dropped)
 
 		pkt[20] = types[i];
 		pg_fix_l4_csum4(pkt, n);
-		load(&b, pkt, n, 20, 0);
+		xh_load(&b, pkt, n, 20, 0);
 		cr_assert_eq(run46(&b, &a, &c), STAT_ICMP4_TYPE_UNKNOWN, "type %u", types[i]);
 	}
 }
@@ -592,7 +548,7 @@ Test(translate_4to6, sec4_2_informational_other_than_echo_dropped)
  * whole datagram in its pseudo-header. */
 Test(translate_4to6, sec4_2_echo_first_fragment_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole4[1600];
@@ -601,14 +557,14 @@ Test(translate_4to6, sec4_2_echo_first_fragment_refused)
 
 	in4(whole4, IPPROTO_ICMP, 992, 64);
 	n = frag4(pkt, whole4, 0, 104, true, 1);
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_XLAT46_ICMP_FRAG);
 }
 
 /* ... while a later fragment only changes its IP header (1 -> 58). */
 Test(translate_4to6, sec4_1_icmp_non_first_fragment_next_header_58)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole4[1600];
@@ -622,7 +578,7 @@ Test(translate_4to6, sec4_1_icmp_non_first_fragment_next_header_58)
 	out6(whole6, IPPROTO_ICMP, 992, 63);
 	n = frag4(pkt, whole4, 504, 96, true, 0x0304);
 	wn = frag6(want, whole6, 504, 96, true, 0x0304);
-	load(&b, pkt, n, 28, 0);
+	xh_load(&b, pkt, n, 28, 0);
 	cr_assert_eq(run46(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_eq(b.p.data[40], IPPROTO_ICMPV6);

@@ -14,69 +14,19 @@
 #include "packet.h"
 #include "pktgen.h"
 #include "translate.h"
+#include "xlat_harness.h"
 
-enum { HEAD = 64, ROOM = 2048 + 64, CANARY = 0xa5 };
-
-struct tbuf {
-	uint8_t mem[HEAD + ROOM];
-	struct pkt p;
-};
-
-static void load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom,
-		 uint32_t tailroom)
+/* Every test translates with both MTUs at 1500. */
+static enum stat_id
+run64(struct tbuf *b, const struct xlat_addrs4 *a, const struct xlat_config *cfg)
 {
-	cr_assert(headroom <= HEAD && len + tailroom <= ROOM);
-	memset(b->mem, CANARY, sizeof(b->mem));
-	memcpy(b->mem + HEAD, pkt, len);
-	b->p = (struct pkt){b->mem + HEAD, (uint32_t)len, headroom, tailroom};
-}
-
-static void assert_pkt_eq(const struct pkt *a, const struct pkt *b)
-{
-	cr_assert(a->data == b->data && a->len == b->len && a->headroom == b->headroom &&
-			  a->tailroom == b->tailroom,
-		  "struct pkt changed");
-}
-
-/* Parse, translate, check the buffer bounds and the refusal contract. */
-static enum stat_id run64(struct tbuf *b, const struct xlat_addrs4 *a,
-			  const struct xlat_config *cfg)
-{
-	static uint8_t before[sizeof(b->mem)];
-	struct pkt p0 = b->p;
-	size_t lo = (size_t)(b->p.data - b->mem) - b->p.headroom;
-	size_t hi = (size_t)(b->p.data - b->mem) + b->p.len + b->p.tailroom;
-	struct pkt_info info;
-	enum stat_id rc;
-
-	cr_assert_eq(pkt_parse6(b->p.data, b->p.len, &info), STAT_OK, "test packet must parse");
-	memcpy(before, b->mem, sizeof(before));
-	rc = xlat_6to4(&b->p, &info, a, cfg, 1500, 1500);
-	for (size_t i = 0; i < sizeof(b->mem); i++)
-		if (i < lo || i >= hi)
-			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written",
-				     i);
-	if (rc != STAT_OK) {
-		cr_assert(memcmp(before, b->mem, sizeof(before)) == 0, "refused packet modified");
-		assert_pkt_eq(&b->p, &p0);
-		return rc;
-	}
-	cr_assert(b->p.data - b->p.headroom == b->mem + lo, "buffer start moved");
-	cr_assert(b->p.data + b->p.len + b->p.tailroom == b->mem + hi, "buffer end moved");
-	return rc;
-}
-
-static struct xlat_config cfg_default(void)
-{
-	struct xlat_config c;
-
-	xlat_config_default(&c);
-	return c;
+	return xh_run64(b, a, cfg, 1500, 1500);
 }
 
 /* The flow used throughout: 2001:db8::1#1234 -> 64:ff9b::192.0.2.10#80
  * becomes 198.51.100.1#6000 -> 192.0.2.10#80. */
-static struct xlat_addrs4 addrs(void)
+static struct xlat_addrs4
+addrs(void)
 {
 	struct xlat_addrs4 a;
 
@@ -90,14 +40,16 @@ static struct xlat_addrs4 addrs(void)
 	return a;
 }
 
-static void fill(uint8_t *b, size_t n, uint8_t seed)
+static void
+fill(uint8_t *b, size_t n, uint8_t seed)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(seed + i * 7);
 }
 
 /* IPv6 TCP/UDP/ICMPv6 packet of the flow, transport checksum set. */
-static size_t in6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
+static size_t
+in6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 {
 	size_t n = pg_ipv6(b, "2001:db8::1", "64:ff9b::c000:20a", proto, hop_limit, 0);
 
@@ -116,8 +68,8 @@ static size_t in6(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t hop_limit)
 }
 
 /* What in6() should become. */
-static size_t out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16_t id,
-		   uint16_t frag)
+static size_t
+out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16_t id, uint16_t frag)
 {
 	size_t n = 20;
 
@@ -138,7 +90,8 @@ static size_t out4(uint8_t *b, uint8_t proto, uint16_t plen, uint8_t ttl, uint16
 /* Insert `elen` bytes of extension headers after the fixed header of the
  * IPv6 packet `p` (checksums don't cover them); `first` is the type of the
  * first one. Returns the new length. */
-static size_t insert_ext(uint8_t *p, size_t len, const uint8_t *ext, size_t elen, uint8_t first)
+static size_t
+insert_ext(uint8_t *p, size_t len, const uint8_t *ext, size_t elen, uint8_t first)
 {
 	memmove(p + 40 + elen, p + 40, len - 40);
 	memcpy(p + 40, ext, elen);
@@ -151,8 +104,8 @@ static size_t insert_ext(uint8_t *p, size_t len, const uint8_t *ext, size_t elen
 
 /* Fragment [off, off + n) of the transport data of the whole IPv6 packet
  * `whole`, with a Fragment header. */
-static size_t frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
-		    uint32_t id)
+static size_t
+frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint32_t id)
 {
 	memcpy(out, whole, 40);
 	out[6] = 44;
@@ -164,8 +117,8 @@ static size_t frag6(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bo
 }
 
 /* The IPv4 fragment [off, off + n) of the whole IPv4 packet `whole`. */
-static size_t frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more,
-		    uint16_t id)
+static size_t
+frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bool more, uint16_t id)
 {
 	uint16_t frag = (uint16_t)((more ? 0x2000 : 0) | off / 8);
 
@@ -181,7 +134,8 @@ static size_t frag4(uint8_t *out, const uint8_t *whole, size_t off, size_t n, bo
 	return 20 + n;
 }
 
-static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
+static void
+assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
 {
 	pg_assert_bytes(b->p.data, b->p.len, want, want_len);
 }
@@ -191,17 +145,17 @@ static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_le
  * Exceeded. */
 Test(translate_6to4, sec5_1_hop_limit_1_refused_and_packet_unchanged)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in6(pkt, IPPROTO_UDP, 10, 1);
 
-	load(&b, pkt, n, 28, 16);
+	xh_load(&b, pkt, n, 28, 16);
 	cr_assert_eq(run64(&b, &a, &c), STAT_XLAT64_HOP_LIMIT);
 	pg_assert_bytes(b.p.data, b.p.len, pkt, n);
 	pkt[7] = 0; /* 0 too */
-	load(&b, pkt, n, 28, 16);
+	xh_load(&b, pkt, n, 28, 16);
 	cr_assert_eq(run64(&b, &a, &c), STAT_XLAT64_HOP_LIMIT);
 }
 
@@ -209,7 +163,7 @@ Test(translate_6to4, sec5_1_hop_limit_1_refused_and_packet_unchanged)
  * ports and checksum. */
 Test(translate_6to4, sec5_1_udp_header_fields_byte_exact)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -217,7 +171,7 @@ Test(translate_6to4, sec5_1_udp_header_fields_byte_exact)
 	size_t n = in6(pkt, IPPROTO_UDP, 11, 64);
 	size_t wn = out4(want, IPPROTO_UDP, 11, 63, 0x1234, 0);
 
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_ipv4_csum_ok(b.p.data));
@@ -231,7 +185,7 @@ Test(translate_6to4, sec5_1_udp_header_fields_byte_exact)
  * flow label. */
 Test(translate_6to4, sec5_1_tos_copied_from_traffic_class)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -242,7 +196,7 @@ Test(translate_6to4, sec5_1_tos_copied_from_traffic_class)
 	pg_ipv6_set_tc_flow(pkt, 0xb8, 0xabcde);
 	want[1] = 0xb8;
 	pg_ipv4_fix_csum(want);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -250,7 +204,7 @@ Test(translate_6to4, sec5_1_tos_copied_from_traffic_class)
 /* RFC 7915 §5.1 allows a configured TOS instead (Jool's override-tos). */
 Test(translate_6to4, sec5_1_override_tos_writes_configured_tos)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -259,7 +213,7 @@ Test(translate_6to4, sec5_1_override_tos_writes_configured_tos)
 	c.override_tos = true;
 	c.tos = 0x20;
 	pg_ipv6_set_tc_flow(pkt, 0xb8, 0);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.data[1], 0x20);
 	cr_assert(pg_ipv4_csum_ok(b.p.data));
@@ -269,14 +223,14 @@ Test(translate_6to4, sec5_1_override_tos_writes_configured_tos)
  * and is the caller's choice (not done for a hairpinned second pass). */
 Test(translate_6to4, sec5_1_ttl_copied_without_decrement)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in6(pkt, IPPROTO_UDP, 4, 1);
 
 	a.decrement_ttl = false;
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.data[8], 1);
 	cr_assert(pg_ipv4_csum_ok(b.p.data));
@@ -285,13 +239,13 @@ Test(translate_6to4, sec5_1_ttl_copied_without_decrement)
 /* RFC 7915 §5.1: hop limit 2 leaves as TTL 1 (only <= 1 expires). */
 Test(translate_6to4, sec5_1_hop_limit_2_becomes_ttl_1)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in6(pkt, IPPROTO_UDP, 4, 2);
 
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.data[8], 1);
 }
@@ -300,7 +254,7 @@ Test(translate_6to4, sec5_1_hop_limit_2_becomes_ttl_1)
  * IPv4 packet and MF is 0. */
 Test(translate_6to4, sec5_1_df_clear_at_1260_bytes)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t pkt[1400];
@@ -309,7 +263,7 @@ Test(translate_6to4, sec5_1_df_clear_at_1260_bytes)
 	size_t wn = out4(want, IPPROTO_UDP, 1260 - 28, 63, 0x1234, 0);
 
 	cr_assert_eq(wn, 1260);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -317,7 +271,7 @@ Test(translate_6to4, sec5_1_df_clear_at_1260_bytes)
 /* RFC 7915 §5.1: ... and 1 above. */
 Test(translate_6to4, sec5_1_df_set_above_1260_bytes)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t pkt[1400];
@@ -325,7 +279,7 @@ Test(translate_6to4, sec5_1_df_set_above_1260_bytes)
 	size_t n = in6(pkt, IPPROTO_UDP, 1261 - 28, 64);
 	size_t wn = out4(want, IPPROTO_UDP, 1261 - 28, 63, 0x1234, 0x4000);
 
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -334,14 +288,14 @@ Test(translate_6to4, sec5_1_df_set_above_1260_bytes)
  * caller's ipv4_id. */
 Test(translate_6to4, sec5_1_identification_from_caller)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
 	size_t n = in6(pkt, IPPROTO_UDP, 4, 64);
 
 	a.ipv4_id = 0xbeef;
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	cr_assert_eq(b.p.data[4], 0xbe);
 	cr_assert_eq(b.p.data[5], 0xef);
@@ -351,7 +305,7 @@ Test(translate_6to4, sec5_1_identification_from_caller)
  * whose Segments Left is 0 are dropped; Total Length counts none of them. */
 Test(translate_6to4, sec5_1_extension_headers_removed)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[256];
@@ -364,7 +318,7 @@ Test(translate_6to4, sec5_1_extension_headers_removed)
 	e += pg_ext6(ext + e, 43, 0); /* DstOpt -> Routing */
 	e += pg_routing6(ext + e, IPPROTO_TCP, 0);
 	n = insert_ext(pkt, n, ext, e, 0);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_eq(b.p.headroom, 20 + e);
@@ -374,7 +328,7 @@ Test(translate_6to4, sec5_1_extension_headers_removed)
  * translated" (the caller answers Parameter Problem). */
 Test(translate_6to4, sec5_1_routing_header_segments_left_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[256];
@@ -382,7 +336,7 @@ Test(translate_6to4, sec5_1_routing_header_segments_left_refused)
 	size_t n = in6(pkt, IPPROTO_UDP, 8, 64);
 
 	n = insert_ext(pkt, n, ext, pg_routing6(ext, IPPROTO_UDP, 2), 43);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_XLAT64_SEGMENTS_LEFT);
 }
 
@@ -390,7 +344,7 @@ Test(translate_6to4, sec5_1_routing_header_segments_left_refused)
  * the result equals pktgen's checksum computed from scratch. */
 Test(translate_6to4, sec5_3_tcp_checksum_updated_incrementally)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -398,7 +352,7 @@ Test(translate_6to4, sec5_3_tcp_checksum_updated_incrementally)
 	size_t n = in6(pkt, IPPROTO_TCP, 13, 64);
 	size_t wn = out4(want, IPPROTO_TCP, 13, 63, 0x1234, 0);
 
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok4(b.p.data, b.p.len));
@@ -408,7 +362,7 @@ Test(translate_6to4, sec5_3_tcp_checksum_updated_incrementally)
  * wrong (Jool: "a bad checksum in stays bad"), no payload recomputation. */
 Test(translate_6to4, sec5_3_bad_tcp_checksum_stays_bad_by_same_amount)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -418,7 +372,7 @@ Test(translate_6to4, sec5_3_bad_tcp_checksum_stays_bad_by_same_amount)
 
 	pkt[n - 1] ^= 0x01; /* payload corrupted after the checksum was set */
 	want[wn - 1] ^= 0x01;
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_not(pg_l4_csum_ok4(b.p.data, b.p.len));
@@ -428,7 +382,7 @@ Test(translate_6to4, sec5_3_bad_tcp_checksum_stays_bad_by_same_amount)
  * payload is chosen so the IPv4 checksum is exactly 0. */
 Test(translate_6to4, sec5_3_udp_checksum_zero_result_sent_as_ffff)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -451,7 +405,7 @@ Test(translate_6to4, sec5_3_udp_checksum_zero_result_sent_as_ffff)
 	want[26] = want[27] = 0xff;
 	memcpy(pkt + 48, want + 28, 2);
 	pg_fix_l4_csum6(pkt, n);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok4(b.p.data, b.p.len));
@@ -462,7 +416,7 @@ Test(translate_6to4, sec5_3_udp_checksum_zero_result_sent_as_ffff)
  * than getting a checksum adjusted from a value that was never summed. */
 Test(translate_6to4, sec5_3_udp_checksum_zero_stays_zero)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -472,7 +426,7 @@ Test(translate_6to4, sec5_3_udp_checksum_zero_stays_zero)
 
 	pkt[46] = pkt[47] = 0;
 	want[26] = want[27] = 0;
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -482,7 +436,7 @@ Test(translate_6to4, sec5_3_udp_checksum_zero_stays_zero)
  * the whole datagram) are translated. */
 Test(translate_6to4, sec5_1_1_first_fragment_ports_id_mf_df0)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole6[1600];
@@ -496,7 +450,7 @@ Test(translate_6to4, sec5_1_1_first_fragment_ports_id_mf_df0)
 	out4(whole4, IPPROTO_UDP, 1392, 63, 0, 0);
 	n = frag6(pkt, whole6, 0, 96, true, 0xabcd5678);
 	wn = frag4(want, whole4, 0, 96, true, 0x5678);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -505,7 +459,7 @@ Test(translate_6to4, sec5_1_1_first_fragment_ports_id_mf_df0)
  * header to touch, the payload leaves untouched. */
 Test(translate_6to4, sec5_1_1_non_first_fragment_payload_untouched)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole6[1600];
@@ -520,7 +474,7 @@ Test(translate_6to4, sec5_1_1_non_first_fragment_payload_untouched)
 	n = frag6(pkt, whole6, 1392, 8, false, 0x00010002);
 	/* The tail of the UDP data is the same in both. */
 	wn = frag4(want, whole4, 1392, 8, false, 0x0002);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -529,7 +483,7 @@ Test(translate_6to4, sec5_1_1_non_first_fragment_payload_untouched)
  * atomic fragment), since IPv4 routers may fragment it. */
 Test(translate_6to4, sec5_1_1_atomic_fragment_over_1260_has_df_clear)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole6[1600];
@@ -543,7 +497,7 @@ Test(translate_6to4, sec5_1_1_atomic_fragment_over_1260_has_df_clear)
 	out4(whole4, IPPROTO_UDP, 1392, 63, 0, 0);
 	n = frag6(pkt, whole6, 0, 1400, false, 0x77);
 	wn = frag4(want, whole4, 0, 1400, false, 0x77);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_eq(b.p.data[6] & 0x40, 0);
@@ -553,7 +507,7 @@ Test(translate_6to4, sec5_1_1_atomic_fragment_over_1260_has_df_clear)
  * without the pseudo-header; Protocol 58 -> 1. */
 Test(translate_6to4, sec5_2_echo_request_becomes_type_8)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -561,7 +515,7 @@ Test(translate_6to4, sec5_2_echo_request_becomes_type_8)
 	size_t n = in6(pkt, IPPROTO_ICMPV6, 20, 64);
 	size_t wn = out4(want, IPPROTO_ICMPV6, 20, 63, 0x1234, 0);
 
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok4(b.p.data, b.p.len));
@@ -570,7 +524,7 @@ Test(translate_6to4, sec5_2_echo_request_becomes_type_8)
 /* RFC 7915 §5.2: echo reply 129 -> 0. */
 Test(translate_6to4, sec5_2_echo_reply_becomes_type_0)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -582,7 +536,7 @@ Test(translate_6to4, sec5_2_echo_reply_becomes_type_0)
 	pg_fix_l4_csum6(pkt, n);
 	want[20] = 0;
 	pg_fix_l4_csum4(want, wn);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -592,7 +546,7 @@ Test(translate_6to4, sec5_2_echo_reply_becomes_type_0)
 Test(translate_6to4, sec5_2_informational_other_than_echo_dropped)
 {
 	static const uint8_t types[] = {130, 131, 132, 133, 134, 135, 136, 137, 200, 255};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	uint8_t pkt[128];
@@ -602,7 +556,7 @@ Test(translate_6to4, sec5_2_informational_other_than_echo_dropped)
 
 		pkt[40] = types[i];
 		pg_fix_l4_csum6(pkt, n);
-		load(&b, pkt, n, 0, 0);
+		xh_load(&b, pkt, n, 0, 0);
 		cr_assert_eq(run64(&b, &a, &c), STAT_ICMP6_TYPE_UNKNOWN, "type %u", types[i]);
 	}
 }
@@ -611,7 +565,7 @@ Test(translate_6to4, sec5_2_informational_other_than_echo_dropped)
  * with the whole datagram's length, which the fragment doesn't carry. */
 Test(translate_6to4, sec5_2_echo_first_fragment_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole6[1600];
@@ -620,14 +574,14 @@ Test(translate_6to4, sec5_2_echo_first_fragment_refused)
 
 	in6(whole6, IPPROTO_ICMPV6, 1392, 64);
 	n = frag6(pkt, whole6, 0, 96, true, 9);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_XLAT64_ICMP_FRAG);
 }
 
 /* A non-first fragment of ICMPv6 only changes its IP header (58 -> 1). */
 Test(translate_6to4, sec5_1_icmp_non_first_fragment_protocol_1)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	static struct tbuf b;
 	static uint8_t whole6[1600];
@@ -641,7 +595,7 @@ Test(translate_6to4, sec5_1_icmp_non_first_fragment_protocol_1)
 	out4(whole4, IPPROTO_ICMPV6, 1392, 63, 0, 0);
 	n = frag6(pkt, whole6, 1200, 64, true, 9);
 	wn = frag4(want, whole4, 1200, 64, true, 9);
-	load(&b, pkt, n, 0, 0);
+	xh_load(&b, pkt, n, 0, 0);
 	cr_assert_eq(run64(&b, &a, &c), STAT_OK);
 	assert_out(&b, want, wn);
 }
@@ -651,7 +605,7 @@ Test(translate_6to4, sec5_1_icmp_non_first_fragment_protocol_1)
 Test(translate_6to4, sec5_1_total_length_over_65535_refused)
 {
 	static uint8_t mem[65535 + 40 + 64];
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs();
 	struct pkt_info info;
 	struct pkt p = {mem + 32, 65535 + 40, 32, 0};

@@ -23,67 +23,26 @@
 #include "pktgen.h"
 #include "translate.h"
 #include "translate_icmp.h"
+#include "xlat_harness.h"
 
-enum { HEAD = 64, ROOM = 2048 + 64, CANARY = 0x3c, QTTL = 60 };
+enum { QTTL = 60 };
 
-struct tbuf {
-	uint8_t mem[HEAD + ROOM];
-	struct pkt p;
-};
-
-static void load(struct tbuf *b, const uint8_t *pkt, size_t len, uint32_t headroom,
-		 uint32_t tailroom)
-{
-	cr_assert(headroom <= HEAD && len + tailroom <= ROOM);
-	memset(b->mem, CANARY, sizeof(b->mem));
-	memcpy(b->mem + HEAD, pkt, len);
-	b->p = (struct pkt){b->mem + HEAD, (uint32_t)len, headroom, tailroom};
-}
-
-/* After a translation: nothing outside [lo, hi) of mem changed, and a
- * refusal changed nothing at all. */
-static void check_contract(const struct tbuf *b, const uint8_t *before, const struct pkt *p0,
-			   enum stat_id rc)
-{
-	size_t lo = (size_t)(p0->data - b->mem) - p0->headroom;
-	size_t hi = (size_t)(p0->data - b->mem) + p0->len + p0->tailroom;
-
-	for (size_t i = 0; i < sizeof(b->mem); i++)
-		if (i < lo || i >= hi)
-			cr_assert_eq(b->mem[i], before[i], "byte %zu outside the buffer written",
-				     i);
-	if (rc != STAT_OK) {
-		cr_assert(memcmp(before, b->mem, sizeof(b->mem)) == 0, "refused packet modified");
-		cr_assert(b->p.data == p0->data && b->p.len == p0->len &&
-				  b->p.headroom == p0->headroom && b->p.tailroom == p0->tailroom,
-			  "refused packet's struct pkt modified");
-		return;
-	}
-	cr_assert(b->p.data - b->p.headroom == b->mem + lo, "buffer start moved");
-	cr_assert(b->p.data + b->p.len + b->p.tailroom == b->mem + hi, "buffer end moved");
-}
-
-static struct xlat_config cfg_default(void)
-{
-	struct xlat_config c;
-
-	xlat_config_default(&c);
-	return c;
-}
-
-static void set4(struct taddr4 *t, const char *addr, uint16_t port)
+static void
+set4(struct taddr4 *t, const char *addr, uint16_t port)
 {
 	cr_assert_eq(inet_pton(AF_INET, addr, &t->addr), 1);
 	t->port = port;
 }
 
-static void set6(struct taddr6 *t, const char *addr, uint16_t port)
+static void
+set6(struct taddr6 *t, const char *addr, uint16_t port)
 {
 	cr_assert_eq(inet_pton(AF_INET6, addr, &t->addr), 1);
 	t->port = port;
 }
 
-static struct xlat_addrs4 addrs4(void)
+static struct xlat_addrs4
+addrs4(void)
 {
 	struct xlat_addrs4 a;
 
@@ -97,7 +56,8 @@ static struct xlat_addrs4 addrs4(void)
 	return a;
 }
 
-static struct xlat_addrs6 addrs6(void)
+static struct xlat_addrs6
+addrs6(void)
 {
 	struct xlat_addrs6 a;
 
@@ -110,45 +70,16 @@ static struct xlat_addrs6 addrs6(void)
 	return a;
 }
 
-static enum stat_id run64(struct tbuf *b, const struct xlat_addrs4 *a,
-			  const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in)
-{
-	static uint8_t before[sizeof(b->mem)];
-	struct pkt p0 = b->p;
-	struct pkt_info info;
-	enum stat_id rc;
-
-	cr_assert_eq(pkt_parse6(b->p.data, b->p.len, &info), STAT_OK, "test packet must parse");
-	memcpy(before, b->mem, sizeof(before));
-	rc = xlat_6to4(&b->p, &info, a, cfg, mtu4, mtu6_in);
-	check_contract(b, before, &p0, rc);
-	return rc;
-}
-
-static enum stat_id run46(struct tbuf *b, const struct xlat_addrs6 *a,
-			  const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in)
-{
-	static uint8_t before[sizeof(b->mem)];
-	struct pkt p0 = b->p;
-	struct pkt_info info;
-	enum stat_id rc;
-
-	cr_assert_eq(pkt_parse4(b->p.data, b->p.len, &info), STAT_OK, "test packet must parse");
-	memcpy(before, b->mem, sizeof(before));
-	rc = xlat_4to6(&b->p, &info, a, cfg, mtu6, mtu4_in);
-	check_contract(b, before, &p0, rc);
-	return rc;
-}
-
-static void fill(uint8_t *b, size_t n)
+static void
+fill(uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(0x11 + i * 3);
 }
 
 /* Transport header; ICMP: echo of `icmp_type`, identifier sport. */
-static size_t l4hdr(uint8_t *b, uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type,
-		    uint16_t plen)
+static size_t
+l4hdr(uint8_t *b, uint8_t proto, uint16_t sport, uint16_t dport, uint8_t icmp_type, uint16_t plen)
 {
 	if (proto == IPPROTO_UDP)
 		return pg_udp(b, sport, dport, plen);
@@ -157,14 +88,16 @@ static size_t l4hdr(uint8_t *b, uint8_t proto, uint16_t sport, uint16_t dport, u
 	return pg_icmp(b, icmp_type, 0, (uint32_t)sport << 16 | 9);
 }
 
-static void set_len6(uint8_t *b, size_t n)
+static void
+set_len6(uint8_t *b, size_t n)
 {
 	b[4] = (uint8_t)((n - 40) >> 8);
 	b[5] = (uint8_t)(n - 40);
 }
 
 /* The packet quoted by a 6->4 error (whole): IPv6 server -> client. */
-static size_t q6(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t
+q6(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	size_t n = pg_ipv6(b, "64:ff9b::c000:20a", "2001:db8::1", proto, QTTL, 0);
 
@@ -177,7 +110,8 @@ static size_t q6(uint8_t *b, uint8_t proto, uint16_t plen)
 }
 
 /* Its IPv4 form: ID 0 (lost), DF over 1260 bytes, TTL not decremented. */
-static size_t q6as4(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t
+q6as4(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	uint8_t p4 = proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : proto;
 	size_t n = 20 + l4hdr(b + 20, p4, p4 == IPPROTO_ICMP ? 6000 : 80, 6000, 0, plen);
@@ -190,7 +124,8 @@ static size_t q6as4(uint8_t *b, uint8_t proto, uint16_t plen)
 }
 
 /* The packet quoted by a 4->6 error (whole): IPv4 client side -> server. */
-static size_t q4(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t
+q4(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	size_t n = 20 + l4hdr(b + 20, proto, 6000, 80, 8, plen);
 
@@ -201,7 +136,8 @@ static size_t q4(uint8_t *b, uint8_t proto, uint16_t plen)
 	return n;
 }
 
-static size_t q4as6(uint8_t *b, uint8_t proto, uint16_t plen)
+static size_t
+q4as6(uint8_t *b, uint8_t proto, uint16_t plen)
 {
 	uint8_t p6 = proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : proto;
 	size_t n = pg_ipv6(b, "2001:db8::1", "64:ff9b::c000:20a", p6, QTTL, 0);
@@ -215,8 +151,8 @@ static size_t q4as6(uint8_t *b, uint8_t proto, uint16_t plen)
 }
 
 /* ICMPv6 error from 2001:db8::fe to the server's IPv6 address. */
-static size_t err6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
-		   size_t qlen)
+static size_t
+err6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
 {
 	pg_ipv6(b, "2001:db8::fe", "64:ff9b::c000:20a", IPPROTO_ICMPV6, 64, (uint16_t)(8 + qlen));
 	pg_icmp(b + 40, type, code, rest);
@@ -226,8 +162,8 @@ static size_t err6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const 
 }
 
 /* The ICMPv4 error expected from err6(). */
-static size_t want4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
-		    size_t qlen)
+static size_t
+want4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
 {
 	pg_ipv4(b, "198.51.100.1", "192.0.2.10", IPPROTO_ICMP, 63, 0x1234, 0,
 		(uint16_t)(28 + qlen));
@@ -238,8 +174,8 @@ static size_t want4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const
 }
 
 /* ICMPv4 error from router 203.0.113.1 to the client's pool4 address. */
-static size_t err4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
-		   size_t qlen)
+static size_t
+err4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
 {
 	pg_ipv4(b, "203.0.113.1", "198.51.100.1", IPPROTO_ICMP, 64, 0x9999, 0,
 		(uint16_t)(28 + qlen));
@@ -250,8 +186,8 @@ static size_t err4(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const 
 }
 
 /* The ICMPv6 error expected from err4(). */
-static size_t want6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q,
-		    size_t qlen)
+static size_t
+want6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *q, size_t qlen)
 {
 	pg_ipv6(b, "64:ff9b::cb00:7101", "2001:db8::1", IPPROTO_ICMPV6, 63, (uint16_t)(8 + qlen));
 	pg_icmp(b + 40, type, code, rest);
@@ -260,7 +196,8 @@ static size_t want6(uint8_t *b, uint8_t type, uint8_t code, uint32_t rest, const
 	return 48 + qlen;
 }
 
-static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
+static void
+assert_out(const struct tbuf *b, const uint8_t *want, size_t want_len)
 {
 	pg_assert_bytes(b->p.data, b->p.len, want, want_len);
 }
@@ -270,7 +207,7 @@ static void assert_out(const struct tbuf *b, const uint8_t *want, size_t want_le
  * scratch and would hide the damage. */
 Test(translate_icmp, sec5_2_bad_icmpv6_error_checksum_refused_unchanged)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128];
@@ -279,14 +216,14 @@ Test(translate_icmp, sec5_2_bad_icmpv6_error_checksum_refused_unchanged)
 	size_t n = err6(pkt, 1, 4, 0, q, qn);
 
 	pkt[n - 1] ^= 0x80;
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_ICMP6_CHECKSUM);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_ICMP6_CHECKSUM);
 	pg_assert_bytes(b.p.data, b.p.len, pkt, n);
 }
 
 Test(translate_icmp, sec4_2_bad_icmpv4_error_checksum_refused_unchanged)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128];
@@ -295,8 +232,8 @@ Test(translate_icmp, sec4_2_bad_icmpv4_error_checksum_refused_unchanged)
 	size_t n = err4(pkt, 3, 3, 0, q, qn);
 
 	pkt[22] ^= 0x01;
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_ICMP4_CHECKSUM);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_ICMP4_CHECKSUM);
 	pg_assert_bytes(b.p.data, b.p.len, pkt, n);
 }
 
@@ -317,7 +254,7 @@ Test(translate_icmp, sec5_2_icmpv6_error_table)
 		{3, 0, 0, 11, 0, 0}, {3, 1, 0, 11, 1, 0}, {4, 0, 6, 12, 0, 9u << 24},
 		{4, 1, 0, 3, 2, 0},
 	};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], q4[128], pkt[256], want[256];
@@ -329,8 +266,8 @@ Test(translate_icmp, sec5_2_icmpv6_error_table)
 		size_t n = err6(pkt, r->in_type, r->in_code, r->in_rest, q, qn);
 		size_t wn = want4(want, r->out_type, r->out_code, r->out_rest, q4, q4n);
 
-		load(&b, pkt, n, 0, 0);
-		cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK, "row %zu", i);
+		xh_load(&b, pkt, n, 0, 0);
+		cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK, "row %zu", i);
 		assert_out(&b, want, wn);
 	}
 }
@@ -339,7 +276,7 @@ Test(translate_icmp, sec5_2_icmpv6_error_table)
 Test(translate_icmp, sec5_2_icmpv6_untranslatable_errors_dropped)
 {
 	static const uint8_t rows[][2] = {{1, 5}, {1, 6}, {1, 7}, {1, 200}, {4, 2}, {4, 3}};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
@@ -348,8 +285,8 @@ Test(translate_icmp, sec5_2_icmpv6_untranslatable_errors_dropped)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		size_t n = err6(pkt, rows[i][0], rows[i][1], 0, q, qn);
 
-		load(&b, pkt, n, 0, 0);
-		cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_ICMP6_TYPE_UNKNOWN, "%u/%u",
+		xh_load(&b, pkt, n, 0, 0);
+		cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_ICMP6_TYPE_UNKNOWN, "%u/%u",
 			     rows[i][0], rows[i][1]);
 	}
 }
@@ -366,7 +303,7 @@ Test(translate_icmp, sec4_2_icmpv4_error_table)
 		{11, 0, 0, 3, 0, 0},        {11, 1, 0, 3, 1, 0},      {12, 0, 8u << 24, 4, 0, 7},
 		{12, 2, 9u << 24, 4, 0, 6},
 	};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], q6b[128], pkt[256], want[256];
@@ -378,8 +315,8 @@ Test(translate_icmp, sec4_2_icmpv4_error_table)
 		size_t n = err4(pkt, r->in_type, r->in_code, r->in_rest, q, qn);
 		size_t wn = want6(want, r->out_type, r->out_code, r->out_rest, q6b, q6n);
 
-		load(&b, pkt, n, 28, 64);
-		cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK, "row %zu", i);
+		xh_load(&b, pkt, n, 28, 64);
+		cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK, "row %zu", i);
 		assert_out(&b, want, wn);
 	}
 }
@@ -390,7 +327,7 @@ Test(translate_icmp, sec4_2_icmpv4_untranslatable_errors_dropped)
 {
 	static const uint8_t rows[][2] = {{3, 14}, {3, 16}, {3, 255}, {4, 0},
 					  {5, 0},  {5, 1},  {12, 1},  {12, 3}};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
@@ -399,24 +336,25 @@ Test(translate_icmp, sec4_2_icmpv4_untranslatable_errors_dropped)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		size_t n = err4(pkt, rows[i][0], rows[i][1], 0, q, qn);
 
-		load(&b, pkt, n, 28, 64);
-		cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_ICMP4_TYPE_UNKNOWN, "%u/%u",
+		xh_load(&b, pkt, n, 28, 64);
+		cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_ICMP4_TYPE_UNKNOWN, "%u/%u",
 			     rows[i][0], rows[i][1]);
 	}
 }
 
 /* Translate a PTB carrying `ptb` and return the Fragmentation Needed MTU. */
-static uint16_t ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in)
+static uint16_t
+ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
 	size_t qn = q6(q, IPPROTO_UDP, 12);
 	size_t n = err6(pkt, 2, 0, ptb, q, qn);
 
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, mtu4, mtu6_in), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, mtu4, mtu6_in), STAT_OK);
 	cr_assert(pg_l4_csum_ok4(b.p.data, b.p.len));
 	cr_assert_eq(b.p.data[20], 3);
 	cr_assert_eq(b.p.data[21], 4);
@@ -444,7 +382,7 @@ Test(translate_icmp, sec5_2_ptb_mtu_clamped_to_16_bits)
  * Fragment header also gives the inner IPv4 ID and MF (§5.1.1). */
 Test(translate_icmp, sec5_2_ptb_quoting_fragment_subtracts_28)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t whole[256], whole4[256], q[256], q4[256], pkt[512], want[512];
@@ -470,16 +408,17 @@ Test(translate_icmp, sec5_2_ptb_quoting_fragment_subtracts_28)
 	pg_ipv4_fix_csum(q4);
 	n = err6(pkt, 2, 0, 1500, q, qn);
 	wn = want4(want, 3, 4, 1472, q4, q4n);
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 9000, 9000), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 9000, 9000), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
 /* Translate a Fragmentation Needed of MTU `fn` quoting a packet whose
  * Total Length is `total`; return the Packet Too Big MTU. */
-static uint32_t fn_to_ptb(uint16_t fn, uint16_t total, uint32_t mtu6, uint32_t mtu4_in)
+static uint32_t
+fn_to_ptb(uint16_t fn, uint16_t total, uint32_t mtu6, uint32_t mtu4_in)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
@@ -491,8 +430,8 @@ static uint32_t fn_to_ptb(uint16_t fn, uint16_t total, uint32_t mtu6, uint32_t m
 	q[3] = (uint8_t)total;
 	pg_ipv4_fix_csum(q);
 	n = err4(pkt, 3, 4, fn, q, 28);
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, mtu6, mtu4_in), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, mtu6, mtu4_in), STAT_OK);
 	cr_assert(pg_l4_csum_ok6(b.p.data, b.p.len, 40, IPPROTO_ICMPV6));
 	cr_assert_eq(b.p.data[40], 2);
 	return (uint32_t)b.p.data[44] << 24 | (uint32_t)b.p.data[45] << 16 |
@@ -529,7 +468,7 @@ Test(translate_icmp, sec4_2_fn_mtu0_uses_plateau_below_total_length)
 /* The operator's plateau list is the one used. */
 Test(translate_icmp, sec4_2_fn_mtu0_uses_configured_plateaus)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
@@ -543,8 +482,8 @@ Test(translate_icmp, sec4_2_fn_mtu0_uses_configured_plateaus)
 	q[3] = 0xa0;
 	pg_ipv4_fix_csum(q);
 	n = err4(pkt, 3, 4, 0, q, 28);
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 9000, 9000), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 9000, 9000), STAT_OK);
 	cr_assert_eq(b.p.data[46] << 8 | b.p.data[47], 3020);
 }
 
@@ -611,32 +550,32 @@ Test(translate_icmp, sec4_2_param_prob_pointer_map_exhaustive)
  * drops the error, which stays untouched. */
 Test(translate_icmp, sec5_2_param_prob_untranslatable_pointer_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
 	size_t qn = q6(q, IPPROTO_UDP, 12);
 	size_t n = err6(pkt, 4, 0, 2, q, qn);
 
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_XLAT64_PARAM_PROB_PTR);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_XLAT64_PARAM_PROB_PTR);
 	n = err6(pkt, 4, 0, 40, q, qn);
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_XLAT64_PARAM_PROB_PTR);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_XLAT64_PARAM_PROB_PTR);
 }
 
 /* RFC 7915 §4.2: same the other way (Identification, 4). */
 Test(translate_icmp, sec4_2_param_prob_untranslatable_pointer_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
 	size_t qn = q4(q, IPPROTO_UDP, 12);
 	size_t n = err4(pkt, 12, 0, 4u << 24, q, qn);
 
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_XLAT46_PARAM_PROB_PTR);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_XLAT46_PARAM_PROB_PTR);
 }
 
 /* RFC 7915 §5.3: the quoted packet becomes IPv4 with the inner
@@ -645,7 +584,7 @@ Test(translate_icmp, sec4_2_param_prob_untranslatable_pointer_refused)
 Test(translate_icmp, sec5_3_inner_packet_translated_with_valid_checksums)
 {
 	static const uint8_t protos[] = {IPPROTO_UDP, IPPROTO_TCP};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], q4[128], pkt[256], want[256];
@@ -656,8 +595,8 @@ Test(translate_icmp, sec5_3_inner_packet_translated_with_valid_checksums)
 		size_t n = err6(pkt, 3, 0, 0, q, qn);
 		size_t wn = want4(want, 11, 0, 0, q4, q4n);
 
-		load(&b, pkt, n, 0, 0);
-		cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+		xh_load(&b, pkt, n, 0, 0);
+		cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 		assert_out(&b, want, wn);
 		cr_assert(pg_ipv4_csum_ok(b.p.data + 28));
 		cr_assert(pg_l4_csum_ok4(b.p.data + 28, b.p.len - 28));
@@ -670,7 +609,7 @@ Test(translate_icmp, sec5_3_inner_packet_translated_with_valid_checksums)
 Test(translate_icmp, sec4_3_inner_packet_translated_with_valid_checksums)
 {
 	static const uint8_t protos[] = {IPPROTO_UDP, IPPROTO_TCP};
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], q6b[128], pkt[256], want[256];
@@ -681,8 +620,8 @@ Test(translate_icmp, sec4_3_inner_packet_translated_with_valid_checksums)
 		size_t n = err4(pkt, 11, 0, 0, q, qn);
 		size_t wn = want6(want, 3, 0, 0, q6b, q6n);
 
-		load(&b, pkt, n, 28, 64);
-		cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+		xh_load(&b, pkt, n, 28, 64);
+		cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 		assert_out(&b, want, wn);
 		cr_assert(pg_l4_csum_ok6(b.p.data + 48, b.p.len - 48, 40, protos[i]));
 	}
@@ -692,7 +631,7 @@ Test(translate_icmp, sec4_3_inner_packet_translated_with_valid_checksums)
  * checksum without the pseudo-header). */
 Test(translate_icmp, sec5_3_inner_echo_translated)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], q4[128], pkt[256], want[256];
@@ -702,8 +641,8 @@ Test(translate_icmp, sec5_3_inner_echo_translated)
 	size_t wn = want4(want, 3, 1, 0, q4, q4n);
 
 	a.inner_src.port = a.inner_dst.port = 6000; /* the identifier */
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok4(b.p.data + 28, b.p.len - 28));
 }
@@ -712,7 +651,7 @@ Test(translate_icmp, sec5_3_inner_echo_translated)
  * gaining the inner IPv6 pseudo-header. */
 Test(translate_icmp, sec4_3_inner_echo_translated)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], q6b[128], pkt[256], want[256];
@@ -722,8 +661,8 @@ Test(translate_icmp, sec4_3_inner_echo_translated)
 	size_t wn = want6(want, 1, 0, 0, q6b, q6n);
 
 	a.inner_src.port = a.inner_dst.port = 1234;
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert(pg_l4_csum_ok6(b.p.data + 48, b.p.len - 48, 40, IPPROTO_ICMPV6));
 }
@@ -732,7 +671,7 @@ Test(translate_icmp, sec4_3_inner_echo_translated)
  * ports but not the checksum: ports rewritten, nothing else touched. */
 Test(translate_icmp, sec4_3_inner_tcp_cut_before_checksum)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], q6b[128], pkt[256], want[256];
@@ -743,8 +682,8 @@ Test(translate_icmp, sec4_3_inner_tcp_cut_before_checksum)
 	q4as6(q6b, IPPROTO_TCP, 30);
 	n = err4(pkt, 3, 3, 0, q, 28);
 	wn = want6(want, 1, 4, 0, q6b, 48);
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -753,7 +692,7 @@ Test(translate_icmp, sec4_3_inner_tcp_cut_before_checksum)
  * harness checks the bytes around a buffer without tailroom). */
 Test(translate_icmp, sec5_3_inner_tcp_cut_inside_checksum)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], q4[128], pkt[256], want[256];
@@ -765,8 +704,8 @@ Test(translate_icmp, sec5_3_inner_tcp_cut_inside_checksum)
 	memcpy(q4 + 20 + 16, q + 40 + 16, 1); /* old checksum byte, untouched */
 	n = err6(pkt, 1, 4, 0, q, 40 + 17);
 	wn = want4(want, 3, 3, 0, q4, 20 + 17);
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -775,7 +714,7 @@ Test(translate_icmp, sec5_3_inner_tcp_cut_inside_checksum)
  * bytes (RFC 1812 §4.3.2.3, as Jool). */
 Test(translate_icmp, sec5_3_inner_length_from_header_and_cut_to_576)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	static uint8_t q[1600], q4[1600], pkt[1600], want[1600];
@@ -786,8 +725,8 @@ Test(translate_icmp, sec5_3_inner_length_from_header_and_cut_to_576)
 	q6as4(q4, IPPROTO_UDP, 1400); /* 1428 bytes: DF set */
 	n = err6(pkt, 1, 4, 0, q, 1280 - 48);
 	wn = want4(want, 3, 3, 0, q4, 576 - 28);
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_eq(b.p.len, 576);
 }
@@ -795,7 +734,7 @@ Test(translate_icmp, sec5_3_inner_length_from_header_and_cut_to_576)
 /* RFC 7915 §4.3 (RFC 4443 §2.4 (c)): 4->6 output is cut to 1280 bytes. */
 Test(translate_icmp, sec4_3_output_cut_to_1280)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	static uint8_t q[1600], q6b[1600], pkt[1600], want[1600];
@@ -806,8 +745,8 @@ Test(translate_icmp, sec4_3_output_cut_to_1280)
 	q4as6(q6b, IPPROTO_UDP, 1400);
 	n = err4(pkt, 3, 3, 0, q, 1400);
 	wn = want6(want, 1, 4, 0, q6b, 1280 - 48);
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 	cr_assert_eq(b.p.len, 1280);
 }
@@ -817,19 +756,19 @@ Test(translate_icmp, sec4_3_output_cut_to_1280)
  * untouched. */
 Test(translate_icmp, sec4_3_needs_20_headroom_and_20_tailroom)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
 	size_t qn = q4(q, IPPROTO_UDP, 12);
 	size_t n = err4(pkt, 3, 3, 0, q, qn);
 
-	load(&b, pkt, n, 20, 19);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_XLAT46_NO_ROOM);
-	load(&b, pkt, n, 19, 20);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_XLAT46_NO_ROOM);
-	load(&b, pkt, n, 20, 20);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 20, 19);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_XLAT46_NO_ROOM);
+	xh_load(&b, pkt, n, 19, 20);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_XLAT46_NO_ROOM);
+	xh_load(&b, pkt, n, 20, 20);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	cr_assert_eq(b.p.headroom, 0);
 	cr_assert_eq(b.p.tailroom, 0);
 }
@@ -838,7 +777,7 @@ Test(translate_icmp, sec4_3_needs_20_headroom_and_20_tailroom)
  * quote after it moves by 16 bytes only. */
 Test(translate_icmp, sec4_3_inner_options_dropped)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[128], q6b[128], pkt[256], want[256];
@@ -855,8 +794,8 @@ Test(translate_icmp, sec4_3_inner_options_dropped)
 	pg_ipv4_fix_csum(q);
 	n = err4(pkt, 3, 3, 0, q, qn);
 	wn = want6(want, 1, 4, 0, q6b, q6n);
-	load(&b, pkt, n, 28, 16);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 16);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -864,7 +803,7 @@ Test(translate_icmp, sec4_3_inner_options_dropped)
  * (the quote grows by 28). */
 Test(translate_icmp, sec4_3_inner_fragment_gets_fragment_header)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[256], whole6[256], q6b[256], pkt[512], want[512];
@@ -887,8 +826,8 @@ Test(translate_icmp, sec4_3_inner_fragment_gets_fragment_header)
 	set_len6(q6b, 48 + 64);
 	n = err4(pkt, 11, 0, 0, q, qn);
 	wn = want6(want, 3, 0, 0, q6b, 48 + 64);
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -896,7 +835,7 @@ Test(translate_icmp, sec4_3_inner_fragment_gets_fragment_header)
  * and its Total Length doesn't count them. */
 Test(translate_icmp, sec5_3_inner_extension_headers_removed)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[256], q4[128], pkt[512], want[256];
@@ -912,8 +851,8 @@ Test(translate_icmp, sec5_3_inner_extension_headers_removed)
 	set_len6(q, qn);
 	n = err6(pkt, 1, 4, 0, q, qn);
 	wn = want4(want, 3, 3, 0, q4, q4n);
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -921,7 +860,7 @@ Test(translate_icmp, sec5_3_inner_extension_headers_removed)
  * translates it, RFC 7915 §5.3). */
 Test(translate_icmp, sec5_3_override_tos_applies_to_inner_header)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
@@ -930,8 +869,8 @@ Test(translate_icmp, sec5_3_override_tos_applies_to_inner_header)
 
 	c.override_tos = true;
 	c.tos = 0x48;
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	cr_assert_eq(b.p.data[1], 0x48);
 	cr_assert_eq(b.p.data[28 + 1], 0x48);
 	cr_assert(pg_ipv4_csum_ok(b.p.data + 28));
@@ -946,7 +885,7 @@ static const uint8_t ext_obj[12] = {0x20, 0, 0x12, 0x34, 0, 8, 1, 1, 0xde, 0xad,
  * follows it unchanged. */
 Test(translate_icmp, rfc4884_time_exceeded_46_length_rescaled_and_extension_kept)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[256], q6b[256], pkt[512], want[512], body[512];
@@ -962,8 +901,8 @@ Test(translate_icmp, rfc4884_time_exceeded_46_length_rescaled_and_extension_kept
 	memset(body + 148, 0, 4);
 	memcpy(body + 152, ext_obj, sizeof(ext_obj));
 	wn = want6(want, 3, 0, 19u << 24, body, 152 + sizeof(ext_obj));
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -972,7 +911,7 @@ Test(translate_icmp, rfc4884_time_exceeded_46_length_rescaled_and_extension_kept
  * RFC 4884 minimum of 128 (length 32). */
 Test(translate_icmp, rfc4884_dest_unreach_64_length_rescaled_and_extension_kept)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[256], q4[256], pkt[512], want[512], body[512];
@@ -988,8 +927,8 @@ Test(translate_icmp, rfc4884_dest_unreach_64_length_rescaled_and_extension_kept)
 	memset(body + 108, 0, 20);
 	memcpy(body + 128, ext_obj, sizeof(ext_obj));
 	wn = want4(want, 3, 3, 32u << 16, body, 128 + sizeof(ext_obj));
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -997,7 +936,7 @@ Test(translate_icmp, rfc4884_dest_unreach_64_length_rescaled_and_extension_kept)
  * Fragmentation Needed is dropped, the original datagram field kept. */
 Test(translate_icmp, rfc4884_extension_dropped_when_new_type_has_no_length)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs6 a = addrs6();
 	static struct tbuf b;
 	uint8_t q[256], q6b[256], pkt[512], want[512], body[512];
@@ -1010,8 +949,8 @@ Test(translate_icmp, rfc4884_extension_dropped_when_new_type_has_no_length)
 	memcpy(body + 128, ext_obj, sizeof(ext_obj));
 	n = err4(pkt, 3, 4, 32u << 16 | 1400, body, 128 + sizeof(ext_obj));
 	wn = want6(want, 2, 0, 1420, q6b, 148);
-	load(&b, pkt, n, 28, 64);
-	cr_assert_eq(run46(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 28, 64);
+	cr_assert_eq(xh_run46(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -1019,7 +958,7 @@ Test(translate_icmp, rfc4884_extension_dropped_when_new_type_has_no_length)
  * whole message is taken as quote and the length leaves as 0. */
 Test(translate_icmp, rfc4884_invalid_length_ignored)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[256], q4[256], pkt[512], want[512];
@@ -1028,8 +967,8 @@ Test(translate_icmp, rfc4884_invalid_length_ignored)
 	size_t n = err6(pkt, 3, 0, 5u << 24, q, qn);
 	size_t wn = want4(want, 11, 0, 0, q4, q4n);
 
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_OK);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_OK);
 	assert_out(&b, want, wn);
 }
 
@@ -1038,7 +977,7 @@ Test(translate_icmp, rfc4884_invalid_length_ignored)
  * appears unchanged in every byte-exact test above). */
 Test(translate_icmp, sec5_1_error_with_hop_limit_1_refused)
 {
-	struct xlat_config c = cfg_default();
+	struct xlat_config c = xh_cfg_default();
 	struct xlat_addrs4 a = addrs4();
 	static struct tbuf b;
 	uint8_t q[128], pkt[256];
@@ -1046,6 +985,6 @@ Test(translate_icmp, sec5_1_error_with_hop_limit_1_refused)
 	size_t n = err6(pkt, 1, 4, 0, q, qn);
 
 	pkt[7] = 1;
-	load(&b, pkt, n, 0, 0);
-	cr_assert_eq(run64(&b, &a, &c, 1500, 1500), STAT_XLAT64_HOP_LIMIT);
+	xh_load(&b, pkt, n, 0, 0);
+	cr_assert_eq(xh_run64(&b, &a, &c, 1500, 1500), STAT_XLAT64_HOP_LIMIT);
 }
