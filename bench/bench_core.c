@@ -596,26 +596,119 @@ check_established(const struct bench *b)
 }
 
 struct row {
-	const char *name;
+	char name[48];
 	double copy_ns;
 	double total_ns;
 };
 
-/* Median over `repeats` interleaved passes of the baseline and the engine. */
+/* Median over `repeats` interleaved passes of `n` packets each, the
+ * baseline then the engine. */
 static void
-measure(struct bench *b, const struct ring *r, const char *name, struct row *out)
+measure(struct bench *b, const struct ring *r, uint32_t n, struct row *out)
 {
 	double copy[64], total[64];
-	uint32_t n = b->repeats;
 
-	for (uint32_t i = 0; i < n; i++) {
-		copy[i] = run_memcpy(b, r, b->flows);
-		total[i] = run_engine(b, r, b->flows, NULL);
+	for (uint32_t i = 0; i < b->repeats; i++) {
+		copy[i] = run_memcpy(b, r, n);
+		total[i] = run_engine(b, r, n, NULL);
 		engine_tick(b);
 	}
-	out->name = name;
-	out->copy_ns = median(copy, n);
-	out->total_ns = median(total, n);
+	out->copy_ns = median(copy, b->repeats);
+	out->total_ns = median(total, b->repeats);
+}
+
+/*
+ * The input rings of every measurement: [0] UDP 6->4, [1] TCP (SYN during
+ * the fill, then ACK), [2] IPv4 (SYN-ACK, then UDP 4->6). `big` covers
+ * every flow in random order, `hot` the hot set, `cached` a few flows that
+ * stay in L1: the engine's CPU cost without memory stalls.
+ */
+struct rings {
+	struct ring big[3];
+	struct ring hot[3];
+	struct ring cached[3];
+};
+
+enum { CACHED_FLOWS = 16, ROWS = 9 };
+
+static void
+rings_alloc(struct bench *b, struct rings *r)
+{
+	for (int i = 0; i < 3; i++) {
+		ring_alloc(b, &r->big[i], b->flows);
+		ring_alloc(b, &r->hot[i], b->hot);
+		ring_alloc(b, &r->cached[i], b->hot < CACHED_FLOWS ? b->hot : CACHED_FLOWS);
+	}
+	ring_fill(b, &r->big[0], K_UDP6, b->order);
+	ring_fill(b, &r->big[1], K_TCP6_SYN, b->order);
+}
+
+static void
+rings_free(struct rings *r)
+{
+	for (int i = 0; i < 3; i++) {
+		free(r->big[i].mem);
+		free(r->hot[i].mem);
+		free(r->cached[i].mem);
+	}
+}
+
+/* FILL_REPEATS fills, each on a new engine; the last one stays. */
+static void
+fill_all(struct bench *b, struct rings *r, struct fill_result *out)
+{
+	struct fill_result fr[FILL_REPEATS];
+	double udp[FILL_REPEATS], tcp[FILL_REPEATS];
+
+	for (int i = 0; i < FILL_REPEATS; i++) {
+		if (b->nat)
+			nat64_destroy(b->nat);
+		fill(b, &r->big[0], &r->big[1], &fr[i]);
+		udp[i] = fr[i].ns_udp;
+		tcp[i] = fr[i].ns_tcp;
+	}
+	/* Memory from the first fill: later ones may reuse pages malloc kept. */
+	*out = fr[0];
+	out->ns_udp = median(udp, FILL_REPEATS);
+	out->ns_tcp = median(tcp, FILL_REPEATS);
+}
+
+/* Completes the TCP handshakes, then builds the data-path rings. */
+static void
+establish(struct bench *b, struct rings *r)
+{
+	static const enum kind kinds[3] = {K_UDP6, K_TCP6_ACK, K_UDP4};
+
+	ring_fill(b, &r->big[2], K_TCP4_SYNACK, b->order);
+	run_engine(b, &r->big[2], b->flows, NULL);
+	check_established(b);
+	for (int i = 0; i < 3; i++) {
+		if (i > 0)
+			ring_fill(b, &r->big[i], kinds[i], b->order);
+		ring_fill(b, &r->hot[i], kinds[i], b->hot_flows);
+		ring_fill(b, &r->cached[i], kinds[i], b->hot_flows);
+	}
+}
+
+static void
+measure_all(struct bench *b, struct rings *r, struct row rows[ROWS])
+{
+	static const char *const kind[3] = {"UDP 6->4", "TCP ACK 6->4", "UDP 4->6"};
+	static const int order[3] = {0, 2, 1}; /* print UDP 6->4, UDP 4->6, TCP */
+
+	for (int j = 0; j < 3; j++) {
+		int i = order[j];
+
+		snprintf(rows[j].name, sizeof(rows[j].name), "%s, random, all flows", kind[i]);
+		measure(b, &r->big[i], b->flows, &rows[j]);
+		snprintf(rows[3 + j].name, sizeof(rows[j].name), "%s, hot set of %u", kind[i],
+			 b->hot);
+		measure(b, &r->hot[i], b->flows, &rows[3 + j]);
+		snprintf(rows[6 + j].name, sizeof(rows[j].name), "%s, %u flows (cached)", kind[i],
+			 r->cached[i].count);
+		/* Stable in L1: a quarter of the packets is enough. */
+		measure(b, &r->cached[i], b->flows / 4, &rows[6 + j]);
+	}
 }
 
 /* ---- Output ---- */
@@ -657,6 +750,8 @@ print_rows(const struct row *rows, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		double mpps = 1e3 / rows[i].total_ns;
 
+		if (i > 0 && i % 3 == 0)
+			putchar('\n');
 		printf("%-34s %9.1f %9.1f %9.1f %7.2f %6.1fx  >= %.0f Mpps %s\n", rows[i].name,
 		       rows[i].copy_ns, rows[i].total_ns, rows[i].total_ns - rows[i].copy_ns, mpps,
 		       rows[i].total_ns / rows[i].copy_ns, TARGET_MPPS,
@@ -762,69 +857,34 @@ int
 main(int argc, char **argv)
 {
 	static struct bench b;
-	struct ring big[3], hot[3];
-	struct fill_result fills[FILL_REPEATS], fr;
-	double v[2][FILL_REPEATS];
-	struct row rows[6];
+	static struct rings r;
+	struct fill_result fr;
+	struct row rows[ROWS];
 
 	parse_args(&b, argc, argv);
 	b.order = permutation(b.flows, 88172645463325252ULL);
 	b.hot_flows = permutation(b.flows, 0x9e3779b97f4a7c15ULL);
-	b.mask[L4_UDP] = xmalloc((size_t)b.flows * sizeof(struct taddr4));
-	b.mask[L4_TCP] = xmalloc((size_t)b.flows * sizeof(struct taddr4));
-	b.arrival = xmalloc((size_t)b.flows * sizeof(struct taddr4));
-	memset(b.arrival, 0, (size_t)b.flows * sizeof(struct taddr4));
-	memset(b.mask[L4_UDP], 0, (size_t)b.flows * sizeof(struct taddr4));
-	memset(b.mask[L4_TCP], 0, (size_t)b.flows * sizeof(struct taddr4));
 	for (int i = 0; i < 3; i++) {
-		ring_alloc(&b, &big[i], b.flows);
-		ring_alloc(&b, &hot[i], b.hot);
+		struct taddr4 **t = i == 0 ? &b.arrival : &b.mask[i == 1 ? L4_UDP : L4_TCP];
+
+		/* Touched now, so the fill's RSS growth is the engine's alone. */
+		*t = xmalloc((size_t)b.flows * sizeof(**t));
+		memset(*t, 0, (size_t)b.flows * sizeof(**t));
 	}
-	ring_fill(&b, &big[0], K_UDP6, b.order);
-	ring_fill(&b, &big[1], K_TCP6_SYN, b.order);
+	rings_alloc(&b, &r);
+	fill_all(&b, &r, &fr);
+	establish(&b, &r);
+	measure_all(&b, &r, rows);
 
-	/* Fill FILL_REPEATS new engines; keep the last for the data path. */
-	for (int i = 0; i < FILL_REPEATS; i++) {
-		if (b.nat)
-			nat64_destroy(b.nat);
-		fill(&b, &big[0], &big[1], &fills[i]);
-		v[0][i] = fills[i].ns_udp;
-		v[1][i] = fills[i].ns_tcp;
-	}
-	/* Memory from the first fill: later ones may reuse pages malloc kept. */
-	fr = fills[0];
-	fr.ns_udp = median(v[0], FILL_REPEATS);
-	fr.ns_tcp = median(v[1], FILL_REPEATS);
-
-	/* Complete the TCP handshakes, then build the data-path rings. */
-	ring_fill(&b, &big[2], K_TCP4_SYNACK, b.order);
-	run_engine(&b, &big[2], b.flows, NULL);
-	check_established(&b);
-	ring_fill(&b, &big[1], K_TCP6_ACK, b.order);
-	ring_fill(&b, &big[2], K_UDP4, b.order);
-	ring_fill(&b, &hot[0], K_UDP6, b.hot_flows);
-	ring_fill(&b, &hot[1], K_UDP4, b.hot_flows);
-	ring_fill(&b, &hot[2], K_TCP6_ACK, b.hot_flows);
-
-	measure(&b, &big[0], "UDP 6->4, random over all flows", &rows[0]);
-	measure(&b, &big[2], "UDP 4->6, random over all flows", &rows[1]);
-	measure(&b, &big[1], "TCP ACK 6->4, random over all", &rows[2]);
-	measure(&b, &hot[0], "UDP 6->4, hot set", &rows[3]);
-	measure(&b, &hot[1], "UDP 4->6, hot set", &rows[4]);
-	measure(&b, &hot[2], "TCP ACK 6->4, hot set", &rows[5]);
-
-	print_header(&b, &big[0], &big[2], &big[1]);
-	print_rows(rows, 6);
-	printf("(hot set: %u flows picked at random among all; huge pages in use: %ld MiB)\n",
-	       b.hot, huge_mib());
+	print_header(&b, &r.big[0], &r.big[2], &r.big[1]);
+	print_rows(rows, ROWS);
+	printf("(hot set: flows picked at random among all; huge pages in use: %ld MiB)\n",
+	       huge_mib());
 	print_fill(&fr);
 	print_scaling();
 
 	nat64_destroy(b.nat);
-	for (int i = 0; i < 3; i++) {
-		free(big[i].mem);
-		free(hot[i].mem);
-	}
+	rings_free(&r);
 	free(b.order);
 	free(b.hot_flows);
 	free(b.mask[L4_UDP]);
