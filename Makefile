@@ -142,7 +142,7 @@ fuzz: deps $(FUZZ_BIN) $(FUZZ_PIPE_BIN)
 	@tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
 	@FUZZ_MAX_LEN=8192 tests/fuzz/run.sh $(FUZZ_PIPE_BIN) $(FUZZ_SECONDS) tests/fuzz/corpus_pipeline
 
-# Core benchmark: 1M UDP + 1M TCP flows in memory (about 30 s, 2 GB).
+# Core benchmark: 1M UDP + 1M TCP flows in memory (about 1 min, 700 MB).
 # Options: make bench-core BENCH_ARGS="-f 262144 -r 3" (build/bench-core -h).
 BENCH_ARGS ?=
 bench-core: $(BENCH_CORE)

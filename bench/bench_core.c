@@ -14,9 +14,10 @@
  *     one BIB entry per session here, the common case);
  *   - established flows: UDP 6->4, UDP 4->6 (the server's replies) and TCP
  *     6->4 (an ACK of an ESTABLISHED flow), in random order over all the
- *     flows (every packet a cache miss: the worst case) and over a hot
+ *     flows (every packet a cache miss: the worst case), over a hot
  *     working set (`-w`, default 1000 flows out of the 1M: a busy
- *     translator's common case).
+ *     translator's common case), and over 16 flows that stay in L1 (the
+ *     engine's CPU cost alone, without memory stalls).
  *
  * Fairness: translation is in place, so every packet starts as a fresh
  * copy of its input into the working buffer, as a read() from the TUN
@@ -26,10 +27,15 @@
  * out in arrival order (a receive ring), so the copy reads sequential
  * memory while the flows come in random order.
  *
- * Time: CLOCK_MONOTONIC around each pass of `flows` packets; every figure
- * is the median of `-r` passes (new sessions/s: of 3 fills, each on a new
- * engine; memory: the first fill, in a fresh process). The engine's clock (`now`, ms) advances by 1
- * ms every 4096 packets; nat64_tick() runs between passes.
+ * Time: CLOCK_MONOTONIC around each pass (-c: the thread's CPU time); the
+ * header says which share of the wall time the thread was on a CPU, so a
+ * busy machine shows. Every figure is the median of `-r` passes; new
+ * sessions/s the median of 3 fills, each on a new engine; memory comes from
+ * the first fill, in a fresh process. The engine's clock (`now`, ms)
+ * advances by 1 ms every 4096 packets; nat64_tick() runs between passes.
+ *
+ * The 1 worker vs 2 workers figure has its place (print_scaling()) but is
+ * not measured until the daemon runs several engines.
  */
 #include "checksum.h"
 #include "nat64.h"
@@ -798,7 +804,7 @@ print_scaling(void)
 /* ---- main ---- */
 
 static void
-usage(void)
+usage(int status)
 {
 	fprintf(stderr,
 		"usage: bench-core [-f flows per protocol, 1024..4M (1M)] "
@@ -807,7 +813,7 @@ usage(void)
 		"[-w hot flows (%d)]\n"
 		"                  [-c: thread CPU time instead of wall time]\n",
 		MAX_PAYLOAD, DEFAULT_PAYLOAD, DEFAULT_REPEATS, DEFAULT_HOT);
-	exit(2);
+	exit(status);
 }
 
 static void
@@ -842,15 +848,18 @@ parse_args(struct bench *b, int argc, char **argv)
 		case 'w':
 			b->hot = v;
 			break;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc || b->flows < 1024 || b->flows > 4u << 20 || b->hosts == 0 ||
 	    b->hosts > b->flows || b->flows / b->hosts >= EPHEMERAL_COUNT ||
 	    b->payload > MAX_PAYLOAD || b->repeats == 0 || b->repeats > 63 || b->hot == 0 ||
 	    b->hot > b->flows)
-		usage();
+		usage(2);
 }
 
 int
