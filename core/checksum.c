@@ -50,6 +50,37 @@ load64(const uint8_t *p)
 	return w;
 }
 
+static inline uint64_t
+load32(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static inline uint64_t
+load16(const uint8_t *p)
+{
+	uint16_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* A byte at an even offset, placed where a host-order 16-bit load of that
+ * byte and a zero pad byte would put it (RFC 1071 §4.1: an odd last byte
+ * is padded with zero). */
+static inline uint64_t
+load8_padded(const uint8_t *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return p[0];
+#else
+	return (uint64_t)p[0] << 8;
+#endif
+}
+
 /* A 16-bit sum of host-order words, re-read as one big-endian word. */
 static uint32_t
 host_to_be_word(uint32_t folded)
@@ -61,13 +92,33 @@ host_to_be_word(uint32_t folded)
 	return (uint32_t)b[0] << 8 | b[1];
 }
 
-/* Host-order sum of `len` bytes: 32 bytes per round, then 8, then the tail
- * zero-padded to a word (RFC 1071 §4.1: an odd last byte is padded). */
+/* The last 0-7 bytes. Each piece starts at an even offset from `data`, so
+ * adding the 32-, 16- and 8-bit loads unshifted keeps the 16-bit word
+ * pairing (the sum is folded later); no stack buffer, so no byte stores
+ * read back as one word (a store-forwarding stall). */
+static inline uint64_t
+sum_tail(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+
+	if (len & 4) {
+		acc += load32(p);
+		p += 4;
+	}
+	if (len & 2) {
+		acc += load16(p);
+		p += 2;
+	}
+	if (len & 1)
+		acc += load8_padded(p);
+	return acc; /* < 2^33: no carry out of 64 bits when added */
+}
+
+/* Host-order sum of `len` bytes: 32 bytes per round, then 8, then the tail. */
 static uint64_t
 sum_host_order(const uint8_t *p, size_t len)
 {
 	uint64_t acc = 0;
-	uint8_t tail[8] = {0};
 
 	for (; len >= 32; p += 32, len -= 32) {
 		acc = add_carry(acc, load64(p));
@@ -77,11 +128,7 @@ sum_host_order(const uint8_t *p, size_t len)
 	}
 	for (; len >= 8; p += 8, len -= 8)
 		acc = add_carry(acc, load64(p));
-	if (len > 0) {
-		memcpy(tail, p, len);
-		acc = add_carry(acc, load64(tail));
-	}
-	return acc;
+	return add_carry(acc, sum_tail(p, len));
 }
 
 uint32_t
@@ -112,8 +159,8 @@ csum_pseudo4(struct in_addr src, struct in_addr dst, uint8_t proto, uint32_t len
 {
 	uint64_t acc = (uint64_t)proto + (len >> 16) + (len & 0xffffu);
 
-	acc += csum_partial(&src, sizeof(src), 0);
-	acc += csum_partial(&dst, sizeof(dst), 0);
+	/* Both addresses in one host-order sum: one fold and one swap. */
+	acc += host_to_be_word(fold64((uint64_t)src.s_addr + dst.s_addr));
 	return fold64(acc);
 }
 
@@ -123,9 +170,14 @@ uint32_t
 csum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t proto, uint32_t len)
 {
 	uint64_t acc = (uint64_t)proto + (len >> 16) + (len & 0xffffu);
+	uint64_t h = 0;
 
-	acc += csum_partial(src, sizeof(*src), 0);
-	acc += csum_partial(dst, sizeof(*dst), 0);
+	/* Both addresses in one host-order sum: one fold and one swap. */
+	h = add_carry(h, load64(src->s6_addr));
+	h = add_carry(h, load64(src->s6_addr + 8));
+	h = add_carry(h, load64(dst->s6_addr));
+	h = add_carry(h, load64(dst->s6_addr + 8));
+	acc += host_to_be_word(fold64(h));
 	return fold64(acc);
 }
 
@@ -154,8 +206,8 @@ csum_replace16(uint16_t old_csum, uint16_t old, uint16_t new)
 uint16_t
 csum_replace4(uint16_t old_csum, struct in_addr old, struct in_addr new)
 {
-	return csum_replace(old_csum, csum_partial(&old, sizeof(old), 0),
-			    csum_partial(&new, sizeof(new), 0));
+	return csum_replace(old_csum, host_to_be_word(fold64(old.s_addr)),
+			    host_to_be_word(fold64(new.s_addr)));
 }
 
 uint16_t

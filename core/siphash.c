@@ -1,5 +1,6 @@
 #include "siphash.h"
 
+#include <endian.h>
 #include <string.h>
 
 static inline uint64_t
@@ -8,15 +9,59 @@ rotl(uint64_t x, int b)
 	return (x << b) | (x >> (64 - b));
 }
 
-/* Little-endian load, whatever the host order, as the specification says. */
+/* Little-endian load, whatever the host order, as the specification says.
+ * memcpy: any alignment, and compilers turn it into one load (plus a byte
+ * swap on big-endian hosts). */
 static inline uint64_t
 load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
+
+static inline uint64_t
+load_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static inline uint64_t
+load_le16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le16toh(v);
+}
+
+/* The last 0-7 bytes as a little-endian word, without a stack buffer (a
+ * byte-wise store then a 64-bit reload stalls store forwarding). */
+static inline uint64_t
+load_tail(const uint8_t *p, size_t n)
+{
+	switch (n) {
+	case 7:
+		return load_le32(p) | load_le16(p + 4) << 32 | (uint64_t)p[6] << 48;
+	case 6:
+		return load_le32(p) | load_le16(p + 4) << 32;
+	case 5:
+		return load_le32(p) | (uint64_t)p[4] << 32;
+	case 4:
+		return load_le32(p);
+	case 3:
+		return load_le16(p) | (uint64_t)p[2] << 16;
+	case 2:
+		return load_le16(p);
+	case 1:
+		return p[0];
+	default:
+		return 0;
+	}
 }
 
 #define SIPROUND(v0, v1, v2, v3)                                                                   \
@@ -46,7 +91,6 @@ siphash(const struct siphash_key *key, const void *data, size_t len)
 	uint64_t v2 = 0x6c7967656e657261ULL ^ key->k[0];
 	uint64_t v3 = 0x7465646279746573ULL ^ key->k[1];
 	size_t whole = len & ~(size_t)7;
-	uint8_t last[8] = {0};
 	uint64_t m;
 
 	for (size_t i = 0; i < whole; i += 8) {
@@ -56,9 +100,9 @@ siphash(const struct siphash_key *key, const void *data, size_t len)
 		SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
-	memcpy(last, in + whole, len - whole);
-	last[7] = (uint8_t)len;
-	m = load_le64(last);
+	/* Final block: the 0-7 remaining bytes, then len mod 256 in the top
+	 * byte. */
+	m = load_tail(in + whole, len - whole) | (uint64_t)(uint8_t)len << 56;
 	v3 ^= m;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);

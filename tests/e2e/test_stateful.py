@@ -195,6 +195,29 @@ def test_icmp_mapping_expires_after_icmp_timeout(net, instance):
                                         "SESSION_CREATED": 1, "SESSION_REMOVED": 1}
 
 
+def test_udp_mapping_expires_after_udp_timeout(net, instance):
+    """udp-timeout set at startup to its minimum (2:00, RFC 6146 §4 / Jool): one
+    datagram creates a UDP BIB entry and session; both are still there just before
+    2 minutes and gone a little after (the sweep runs every second)."""
+    cfg = dict(DEFAULT_CONFIG)
+    cfg["global"] = dict(cfg["global"], **{"udp-timeout": "0:02:00"})
+    nat = instance(cfg, args=["--uplink4", "x4", f"pool4={POOL4}"], routes=[POOL6, POOL4])
+    before = nat.counters()
+    net.ns6("python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)"
+            f".sendto(b\"x\", (\"{SERVER6}\", 9))'")
+    sent = time.monotonic()
+    poll("UDP BIB entry", lambda: len(nat.bib("udp")) == 1)
+    time.sleep(max(0.0, 110 - (time.monotonic() - sent)))
+    assert len(nat.bib("udp")) == 1 and len(nat.sessions("udp")) == 1, "expired too early"
+    poll("UDP BIB entry to expire", lambda: nat.bib("udp") == [], timeout=30, interval=0.5)
+    waited = time.monotonic() - sent
+    assert 119 <= waited <= 130, f"expired after {waited:.1f} s, udp-timeout is 120 s"
+    assert nat.sessions("udp") == []
+    assert delta(before, nat.counters(), "BIB_CREATED", "BIB_REMOVED", "SESSION_CREATED",
+                 "SESSION_REMOVED") == {"BIB_CREATED": 1, "BIB_REMOVED": 1,
+                                        "SESSION_CREATED": 1, "SESSION_REMOVED": 1}
+
+
 # ---- IPv4-initiated traffic without a BIB entry ----
 
 # From the IPv4 side: a connected UDP socket's datagram, then a TCP connect; prints the
