@@ -24,7 +24,8 @@
 #include "pool4.h"
 #include "rfc6056.h"
 
-static double now_ms(void)
+static double
+now_ms(void)
 {
 	struct timespec ts;
 
@@ -32,8 +33,9 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void add_or_die(struct pool4 *p, enum l4proto proto, uint32_t addr, uint8_t len, uint16_t lo,
-		       uint16_t hi)
+static void
+add_or_die(struct pool4 *p, enum l4proto proto, uint32_t addr, uint8_t len, uint16_t lo,
+	   uint16_t hi)
 {
 	struct pool4_entry e = {
 		.proto = proto,
@@ -49,7 +51,8 @@ static void add_or_die(struct pool4 *p, enum l4proto proto, uint32_t addr, uint8
 	}
 }
 
-static uint64_t rng(uint64_t *s)
+static uint64_t
+rng(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -58,7 +61,8 @@ static uint64_t rng(uint64_t *s)
 }
 
 /* The /16 target of the issue. */
-static struct pool4 *bench_slash16(void)
+static struct pool4 *
+bench_slash16(void)
 {
 	struct pool4 *p = pool4_create();
 	double t0, t1;
@@ -75,7 +79,8 @@ static struct pool4 *bench_slash16(void)
 	return p;
 }
 
-static void bench_contains(const struct pool4 *p)
+static void
+bench_contains(const struct pool4 *p)
 {
 	enum { N = 10 * 1000 * 1000 };
 	uint64_t seed = 1, hits = 0;
@@ -94,13 +99,15 @@ static void bench_contains(const struct pool4 *p)
 }
 
 /* A BIB stand-in: every even taddr of the first 256 addresses is taken. */
-static bool half_taken(void *ctx, const struct taddr4 *t)
+static bool
+half_taken(void *ctx, const struct taddr4 *t)
 {
 	(void)ctx;
 	return (ntohl(t->addr.s_addr) & 0xFF00) == 0 && t->port % 2 == 0;
 }
 
-static void bench_choose(const struct pool4 *p)
+static void
+bench_choose(const struct pool4 *p)
 {
 	enum { N = 1000 * 1000 };
 	const struct siphash_key key = {.k = {1, 2}};
@@ -128,7 +135,8 @@ static void bench_choose(const struct pool4 *p)
 }
 
 /* Worst case for the array layout: many separate items, added one by one. */
-static void bench_fragmented(void)
+static void
+bench_fragmented(void)
 {
 	enum { N = 4096 };
 	struct pool4 *p = pool4_create();
@@ -146,7 +154,8 @@ static void bench_fragmented(void)
 }
 
 /* An address list given one address at a time: neighbours fuse. */
-static void bench_address_list(void)
+static void
+bench_address_list(void)
 {
 	struct pool4 *p = pool4_create();
 	double t0, t1;
@@ -162,7 +171,8 @@ static void bench_address_list(void)
 	pool4_destroy(p);
 }
 
-int main(void)
+int
+main(void)
 {
 	struct pool4 *p = bench_slash16();
 

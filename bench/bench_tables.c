@@ -37,7 +37,8 @@
 static uint32_t n_hosts;
 
 /* AnonHugePages of this process, in MiB (-1 if unknown). */
-static long huge_mib(void)
+static long
+huge_mib(void)
 {
 	FILE *f = fopen("/proc/self/smaps_rollup", "r");
 	char line[256];
@@ -51,7 +52,8 @@ static long huge_mib(void)
 	return kb < 0 ? -1 : kb / 1024;
 }
 
-static uint64_t now_ns(void)
+static uint64_t
+now_ns(void)
 {
 	struct timespec ts;
 
@@ -60,14 +62,16 @@ static uint64_t now_ns(void)
 }
 
 /* A scrambled but reproducible remote IPv4 address for flow i. */
-static uint32_t remote_of(uint32_t i)
+static uint32_t
+remote_of(uint32_t i)
 {
 	return 0x0a000000u | ((i * 2654435761u) >> 8 & 0xffffff);
 }
 
 /* Flow i: host i % hosts, its own source port; mask 192.0.2.(i % 256)
  * port 1024 + i / 256, so both BIB keys are unique. */
-static void tuple_of(uint32_t i, struct session_tuple *t)
+static void
+tuple_of(uint32_t i, struct session_tuple *t)
 {
 	uint32_t host = i % n_hosts;
 	uint32_t remote = remote_of(i);
@@ -92,7 +96,8 @@ static void tuple_of(uint32_t i, struct session_tuple *t)
 	t->dst6.port = 443;
 }
 
-static struct bib *make_tables(uint32_t n)
+static struct bib *
+make_tables(uint32_t n)
 {
 	struct bib_config cfg;
 	struct bib *db = malloc(sizeof(*db));
@@ -109,7 +114,8 @@ static struct bib *make_tables(uint32_t n)
 	return db;
 }
 
-static double create_all(struct bib *db, uint32_t n)
+static double
+create_all(struct bib *db, uint32_t n)
 {
 	struct session_tuple t;
 	uint64_t start = now_ns();
@@ -125,7 +131,8 @@ static double create_all(struct bib *db, uint32_t n)
 }
 
 /* Random order: a permutation read sequentially (it stays cache-friendly). */
-static uint32_t *permutation(uint32_t n)
+static uint32_t *
+permutation(uint32_t n)
 {
 	uint32_t *p = malloc((size_t)n * sizeof(*p));
 	uint64_t x = 88172645463325252ULL;
@@ -149,7 +156,8 @@ static uint32_t *permutation(uint32_t n)
 enum mode { FIND6, FIND4, FIND6_REFRESH };
 
 /* The CPU cost alone: the same 8 flows over and over, all in L1. */
-static double hot_lookups(struct bib *db, uint32_t n, enum mode mode)
+static double
+hot_lookups(struct bib *db, uint32_t n, enum mode mode)
 {
 	struct session_tuple t[8];
 	uint64_t start, found = 0;
@@ -173,7 +181,8 @@ static double hot_lookups(struct bib *db, uint32_t n, enum mode mode)
 }
 
 /* Bursts of SESSION_BURST lookups, as the pipeline would do. */
-static double burst_lookups(struct bib *db, const uint32_t *order, uint32_t n, enum mode mode)
+static double
+burst_lookups(struct bib *db, const uint32_t *order, uint32_t n, enum mode mode)
 {
 	struct session_query q[SESSION_BURST];
 	struct session *out[SESSION_BURST];
@@ -214,7 +223,8 @@ static double burst_lookups(struct bib *db, const uint32_t *order, uint32_t n, e
  * about three in a row), and independent random reads (what prefetching
  * can reach).
  */
-static void baselines(size_t bytes)
+static void
+baselines(size_t bytes)
 {
 	size_t n = bytes / sizeof(uint64_t);
 	uint64_t *a = malloc(n * sizeof(*a));
@@ -252,7 +262,8 @@ static void baselines(size_t bytes)
 	free(a);
 }
 
-static double lookups(struct bib *db, const uint32_t *order, uint32_t n, enum mode mode)
+static double
+lookups(struct bib *db, const uint32_t *order, uint32_t n, enum mode mode)
 {
 	struct session_tuple t;
 	uint64_t start = now_ns(), found = 0;
@@ -279,7 +290,8 @@ static double lookups(struct bib *db, const uint32_t *order, uint32_t n, enum mo
 	return (double)(now_ns() - start) / n;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 1u << 20;
 	uint32_t *order;

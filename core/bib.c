@@ -61,8 +61,8 @@ static const uint32_t timeout_min[SESSION_TIMER_COUNT] = {
 
 /* --- keys ------------------------------------------------------------ */
 
-static uint64_t key6(const struct bib *db, uint8_t proto, const struct in6_addr *addr,
-		     uint16_t port)
+static uint64_t
+key6(const struct bib *db, uint8_t proto, const struct in6_addr *addr, uint16_t port)
 {
 	uint8_t k[19];
 
@@ -73,7 +73,8 @@ static uint64_t key6(const struct bib *db, uint8_t proto, const struct in6_addr 
 	return siphash(&db->cfg.key, k, sizeof(k));
 }
 
-static uint64_t key4(const struct bib *db, uint8_t proto, struct in_addr addr, uint16_t port)
+static uint64_t
+key4(const struct bib *db, uint8_t proto, struct in_addr addr, uint16_t port)
 {
 	uint8_t k[7];
 
@@ -84,8 +85,9 @@ static uint64_t key4(const struct bib *db, uint8_t proto, struct in_addr addr, u
 	return siphash(&db->cfg.key, k, sizeof(k));
 }
 
-static uint64_t key_remote(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
-			   struct in_addr addr)
+static uint64_t
+key_remote(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
+	   struct in_addr addr)
 {
 	uint8_t k[11];
 
@@ -97,26 +99,30 @@ static uint64_t key_remote(const struct bib *db, uint8_t proto, struct in_addr m
 	return siphash(&db->cfg.key, k, sizeof(k));
 }
 
-static uint64_t key_host(const struct bib *db, const struct in6_addr *addr)
+static uint64_t
+key_host(const struct bib *db, const struct in6_addr *addr)
 {
 	return siphash(&db->cfg.key, addr, sizeof(*addr));
 }
 
-static uint64_t rehash6(const void *ctx, const void *elem)
+static uint64_t
+rehash6(const void *ctx, const void *elem)
 {
 	const struct bib_entry *e = elem;
 
 	return key6(ctx, e->be_proto, &e->be_addr6, e->be_port6);
 }
 
-static uint64_t rehash4(const void *ctx, const void *elem)
+static uint64_t
+rehash4(const void *ctx, const void *elem)
 {
 	const struct bib_entry *e = elem;
 
 	return key4(ctx, e->be_proto, e->be_addr4, e->be_port4);
 }
 
-static uint64_t rehash_remote(const void *ctx, const void *elem)
+static uint64_t
+rehash_remote(const void *ctx, const void *elem)
 {
 	const struct bib_remote *r = elem;
 	const struct bib_entry *e = bib_entry_at(ctx, r->br_entry);
@@ -124,14 +130,16 @@ static uint64_t rehash_remote(const void *ctx, const void *elem)
 	return key_remote(ctx, e->be_proto, e->be_addr4, e->be_port4, r->br_addr);
 }
 
-static uint64_t rehash_host(const void *ctx, const void *elem)
+static uint64_t
+rehash_host(const void *ctx, const void *elem)
 {
 	const struct bib_host *h = elem;
 
 	return key_host(ctx, &h->bh_addr6);
 }
 
-static uint64_t rehash_usage(const void *ctx, const void *elem)
+static uint64_t
+rehash_usage(const void *ctx, const void *elem)
 {
 	const struct bib_usage *u = elem;
 
@@ -140,7 +148,8 @@ static uint64_t rehash_usage(const void *ctx, const void *elem)
 
 /* --- settings -------------------------------------------------------- */
 
-void bib_config_default(struct bib_config *cfg)
+void
+bib_config_default(struct bib_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_sessions = BIB_DEFAULT_MAX_SESSIONS;
@@ -152,7 +161,8 @@ void bib_config_default(struct bib_config *cfg)
 	cfg->timeout[SESSION_TIMER_TCP_SYN4] = BIB_TIMEOUT_TCP_SYN4;
 }
 
-static int check_config(const struct bib_config *cfg)
+static int
+check_config(const struct bib_config *cfg)
 {
 	if (cfg->max_sessions == 0 || cfg->max_sessions_per_host == 0)
 		return -EINVAL;
@@ -164,7 +174,8 @@ static int check_config(const struct bib_config *cfg)
 	return 0;
 }
 
-int bib_set_timeout(struct bib *db, enum session_timer timer, uint64_t ms)
+int
+bib_set_timeout(struct bib *db, enum session_timer timer, uint64_t ms)
 {
 	if ((unsigned)timer >= SESSION_TIMER_TCP_SYN4)
 		return -EINVAL; /* SYN4: RFC 6146 §3.5.2.2 fixes it at 6 s */
@@ -174,12 +185,14 @@ int bib_set_timeout(struct bib *db, enum session_timer timer, uint64_t ms)
 	return 0;
 }
 
-uint64_t bib_timeout(const struct bib *db, enum session_timer timer)
+uint64_t
+bib_timeout(const struct bib *db, enum session_timer timer)
 {
 	return (unsigned)timer < SESSION_TIMER_COUNT ? db->cfg.timeout[timer] : 0;
 }
 
-int bib_set_limits(struct bib *db, uint32_t max_sessions, uint32_t max_sessions_per_host)
+int
+bib_set_limits(struct bib *db, uint32_t max_sessions, uint32_t max_sessions_per_host)
 {
 	if (max_sessions == 0 || max_sessions_per_host == 0)
 		return -EINVAL;
@@ -188,19 +201,22 @@ int bib_set_limits(struct bib *db, uint32_t max_sessions, uint32_t max_sessions_
 	return 0;
 }
 
-void bib_set_handle_rst(struct bib *db, bool on)
+void
+bib_set_handle_rst(struct bib *db, bool on)
 {
 	db->cfg.handle_rst_during_fin_rcv = on;
 }
 
-void bib_set_hooks(struct bib *db, const struct bib_hooks *hooks)
+void
+bib_set_hooks(struct bib *db, const struct bib_hooks *hooks)
 {
 	db->cfg.hooks = *hooks;
 }
 
 /* --- life cycle ------------------------------------------------------ */
 
-static int init_tables(struct bib *db, uint32_t expected)
+static int
+init_tables(struct bib *db, uint32_t expected)
 {
 	if (hashtab_init(&db->by6, &db->entries, offsetof(struct bib_entry, be_next6), rehash6, db,
 			 expected) ||
@@ -216,7 +232,8 @@ static int init_tables(struct bib *db, uint32_t expected)
 	return session_init(db, expected);
 }
 
-static void fini_tables(struct bib *db)
+static void
+fini_tables(struct bib *db)
 {
 	session_fini(db);
 	hashtab_fini(&db->by6);
@@ -230,7 +247,8 @@ static void fini_tables(struct bib *db)
 	hashtab_pool_fini(&db->usage);
 }
 
-int bib_init(struct bib *db, const struct bib_config *cfg)
+int
+bib_init(struct bib *db, const struct bib_config *cfg)
 {
 	int err = check_config(cfg);
 
@@ -248,19 +266,21 @@ int bib_init(struct bib *db, const struct bib_config *cfg)
 	return err;
 }
 
-void bib_fini(struct bib *db)
+void
+bib_fini(struct bib *db)
 {
 	fini_tables(db);
 }
 
-void bib_log(const struct bib *db, const struct bib_event *ev)
+void
+bib_log(const struct bib *db, const struct bib_event *ev)
 {
 	if (db->cfg.hooks.log)
 		db->cfg.hooks.log(db->cfg.hooks.ctx, ev);
 }
 
-static void log_entry(const struct bib *db, const struct bib_entry *e, enum bib_event_type type,
-		      uint64_t now)
+static void
+log_entry(const struct bib *db, const struct bib_entry *e, enum bib_event_type type, uint64_t now)
 {
 	struct bib_event ev = {
 		.time = now,
@@ -276,12 +296,14 @@ static void log_entry(const struct bib *db, const struct bib_entry *e, enum bib_
 
 /* --- hosts and addresses --------------------------------------------- */
 
-static struct bib_host *host_at(const struct bib *db, uint32_t idx)
+static struct bib_host *
+host_at(const struct bib *db, uint32_t idx)
 {
 	return hashtab_pool_at(&db->hosts, idx);
 }
 
-static uint32_t host_lookup(const struct bib *db, const struct in6_addr *addr, uint64_t hv)
+static uint32_t
+host_lookup(const struct bib *db, const struct in6_addr *addr, uint64_t hv)
 {
 	for (uint32_t i = hashtab_first(&db->hosts_by_addr, hv); i; i = host_at(db, i)->bh_next)
 		if (in6_equal(&host_at(db, i)->bh_addr6, addr))
@@ -290,7 +312,8 @@ static uint32_t host_lookup(const struct bib *db, const struct in6_addr *addr, u
 }
 
 /* The host's record, created if needed (bib_reserve() made room). */
-static struct bib_host *host_get(struct bib *db, const struct in6_addr *addr, uint64_t hv)
+static struct bib_host *
+host_get(struct bib *db, const struct in6_addr *addr, uint64_t hv)
 {
 	uint32_t idx = host_lookup(db, addr, hv);
 
@@ -303,7 +326,8 @@ static struct bib_host *host_get(struct bib *db, const struct in6_addr *addr, ui
 }
 
 /* Frees record `idx` once nothing counts on it. */
-static void host_put(struct bib *db, uint32_t idx, uint64_t hv)
+static void
+host_put(struct bib *db, uint32_t idx, uint64_t hv)
 {
 	const struct bib_host *h = host_at(db, idx);
 
@@ -321,7 +345,8 @@ static void host_put(struct bib *db, uint32_t idx, uint64_t hv)
  * is unpaired and the next entry sets the address again: a hint, not a
  * guarantee.
  */
-static void host_pair(struct bib *db, const struct bib_entry *e, uint64_t hv)
+static void
+host_pair(struct bib *db, const struct bib_entry *e, uint64_t hv)
 {
 	struct bib_host *h = host_get(db, &e->be_addr6, hv);
 
@@ -331,7 +356,8 @@ static void host_pair(struct bib *db, const struct bib_entry *e, uint64_t hv)
 		h->bh_paired[e->be_proto]++;
 }
 
-static void host_unpair(struct bib *db, const struct bib_entry *e)
+static void
+host_unpair(struct bib *db, const struct bib_entry *e)
 {
 	uint64_t hv = key_host(db, &e->be_addr6);
 	uint32_t idx = host_lookup(db, &e->be_addr6, hv);
@@ -345,12 +371,14 @@ static void host_unpair(struct bib *db, const struct bib_entry *e)
 	host_put(db, idx, hv);
 }
 
-static struct bib_usage *usage_at(const struct bib *db, uint32_t idx)
+static struct bib_usage *
+usage_at(const struct bib *db, uint32_t idx)
 {
 	return hashtab_pool_at(&db->usage, idx);
 }
 
-static uint32_t usage_lookup(const struct bib *db, uint8_t proto, struct in_addr addr, uint64_t hv)
+static uint32_t
+usage_lookup(const struct bib *db, uint8_t proto, struct in_addr addr, uint64_t hv)
 {
 	for (uint32_t i = hashtab_first(&db->usage_by_addr, hv); i; i = usage_at(db, i)->bu_next) {
 		const struct bib_usage *u = usage_at(db, i);
@@ -361,7 +389,8 @@ static uint32_t usage_lookup(const struct bib *db, uint8_t proto, struct in_addr
 	return HASHTAB_NIL;
 }
 
-static void usage_add(struct bib *db, uint8_t proto, struct in_addr addr, int delta)
+static void
+usage_add(struct bib *db, uint8_t proto, struct in_addr addr, int delta)
 {
 	uint64_t hv = key4(db, proto, addr, 0);
 	uint32_t idx = usage_lookup(db, proto, addr, hv);
@@ -381,7 +410,8 @@ static void usage_add(struct bib *db, uint8_t proto, struct in_addr addr, int de
 	}
 }
 
-uint32_t bib_usage4(const struct bib *db, enum l4proto proto, struct in_addr addr)
+uint32_t
+bib_usage4(const struct bib *db, enum l4proto proto, struct in_addr addr)
 {
 	uint32_t idx;
 
@@ -391,8 +421,9 @@ uint32_t bib_usage4(const struct bib *db, enum l4proto proto, struct in_addr add
 	return idx ? usage_at(db, idx)->bu_count : 0;
 }
 
-bool bib_host_addr4(const struct bib *db, enum l4proto proto, const struct in6_addr *addr6,
-		    struct in_addr *out)
+bool
+bib_host_addr4(const struct bib *db, enum l4proto proto, const struct in6_addr *addr6,
+	       struct in_addr *out)
 {
 	uint32_t idx;
 
@@ -405,7 +436,8 @@ bool bib_host_addr4(const struct bib *db, enum l4proto proto, const struct in6_a
 	return true;
 }
 
-uint32_t bib_host_sessions(const struct bib *db, const struct in6_addr *addr6)
+uint32_t
+bib_host_sessions(const struct bib *db, const struct in6_addr *addr6)
 {
 	uint32_t idx;
 
@@ -417,13 +449,14 @@ uint32_t bib_host_sessions(const struct bib *db, const struct in6_addr *addr6)
 
 /* --- remote addresses (address-dependent filtering) ------------------ */
 
-static struct bib_remote *remote_at(const struct bib *db, uint32_t idx)
+static struct bib_remote *
+remote_at(const struct bib *db, uint32_t idx)
 {
 	return hashtab_pool_at(&db->remotes, idx);
 }
 
-static uint32_t remote_lookup(const struct bib *db, uint32_t entry, struct in_addr addr,
-			      uint64_t hv)
+static uint32_t
+remote_lookup(const struct bib *db, uint32_t entry, struct in_addr addr, uint64_t hv)
 {
 	for (uint32_t i = hashtab_first(&db->remotes_by_key, hv); i;
 	     i = remote_at(db, i)->br_next) {
@@ -435,14 +468,15 @@ static uint32_t remote_lookup(const struct bib *db, uint32_t entry, struct in_ad
 	return HASHTAB_NIL;
 }
 
-static uint64_t entry_key_remote(const struct bib *db, const struct bib_entry *e,
-				 struct in_addr addr)
+static uint64_t
+entry_key_remote(const struct bib *db, const struct bib_entry *e, struct in_addr addr)
 {
 	return key_remote(db, e->be_proto, e->be_addr4, e->be_port4, addr);
 }
 
 /* One more session of entry `idx` toward `addr` (bib_reserve() made room). */
-static void remote_add(struct bib *db, uint32_t idx, struct in_addr addr)
+static void
+remote_add(struct bib *db, uint32_t idx, struct in_addr addr)
 {
 	uint64_t hv = entry_key_remote(db, bib_entry_at(db, idx), addr);
 	uint32_t r = remote_lookup(db, idx, addr, hv);
@@ -456,7 +490,8 @@ static void remote_add(struct bib *db, uint32_t idx, struct in_addr addr)
 	remote_at(db, r)->br_sessions++;
 }
 
-static void remote_del(struct bib *db, uint32_t idx, struct in_addr addr)
+static void
+remote_del(struct bib *db, uint32_t idx, struct in_addr addr)
 {
 	uint64_t hv = entry_key_remote(db, bib_entry_at(db, idx), addr);
 	uint32_t r = remote_lookup(db, idx, addr, hv);
@@ -467,8 +502,8 @@ static void remote_del(struct bib *db, uint32_t idx, struct in_addr addr)
 	}
 }
 
-void bib_session_added(struct bib *db, uint32_t idx, const struct session *s,
-		       const struct bib_keys *k)
+void
+bib_session_added(struct bib *db, uint32_t idx, const struct session *s, const struct bib_keys *k)
 {
 	const struct session *older;
 
@@ -481,7 +516,8 @@ void bib_session_added(struct bib *db, uint32_t idx, const struct session *s,
 	remote_add(db, idx, s->se_raddr4);
 }
 
-void bib_session_removed(struct bib *db, uint32_t idx, const struct session *s)
+void
+bib_session_removed(struct bib *db, uint32_t idx, const struct session *s)
 {
 	const struct bib_entry *e = bib_entry_at(db, idx);
 	uint64_t hh = key_host(db, &e->be_addr6);
@@ -500,7 +536,8 @@ void bib_session_removed(struct bib *db, uint32_t idx, const struct session *s)
 		remote_del(db, idx, first->se_raddr4); /* alone now */
 }
 
-bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e, struct in_addr addr)
+bool
+bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e, struct in_addr addr)
 {
 	const struct session *first;
 	uint64_t hv;
@@ -524,7 +561,8 @@ bool bib_has_session_to_addr4(const struct bib *db, const struct bib_entry *e, s
 
 /* --- entries --------------------------------------------------------- */
 
-static uint32_t lookup6(const struct bib *db, uint8_t proto, const struct taddr6 *a6, uint64_t hv)
+static uint32_t
+lookup6(const struct bib *db, uint8_t proto, const struct taddr6 *a6, uint64_t hv)
 {
 	for (uint32_t i = hashtab_first(&db->by6, hv); i; i = bib_entry_at(db, i)->be_next6) {
 		const struct bib_entry *e = bib_entry_at(db, i);
@@ -536,7 +574,8 @@ static uint32_t lookup6(const struct bib *db, uint8_t proto, const struct taddr6
 	return HASHTAB_NIL;
 }
 
-static uint32_t lookup4(const struct bib *db, uint8_t proto, const struct taddr4 *a4, uint64_t hv)
+static uint32_t
+lookup4(const struct bib *db, uint8_t proto, const struct taddr4 *a4, uint64_t hv)
 {
 	for (uint32_t i = hashtab_first(&db->by4, hv); i; i = bib_entry_at(db, i)->be_next4) {
 		const struct bib_entry *e = bib_entry_at(db, i);
@@ -548,7 +587,8 @@ static uint32_t lookup4(const struct bib *db, uint8_t proto, const struct taddr4
 	return HASHTAB_NIL;
 }
 
-struct bib_entry *bib_find6(const struct bib *db, enum l4proto proto, const struct taddr6 *a6)
+struct bib_entry *
+bib_find6(const struct bib *db, enum l4proto proto, const struct taddr6 *a6)
 {
 	uint32_t idx;
 
@@ -558,7 +598,8 @@ struct bib_entry *bib_find6(const struct bib *db, enum l4proto proto, const stru
 	return idx ? bib_entry_at(db, idx) : NULL;
 }
 
-struct bib_entry *bib_find4(const struct bib *db, enum l4proto proto, const struct taddr4 *a4)
+struct bib_entry *
+bib_find4(const struct bib *db, enum l4proto proto, const struct taddr4 *a4)
 {
 	uint32_t idx;
 
@@ -568,13 +609,15 @@ struct bib_entry *bib_find4(const struct bib *db, enum l4proto proto, const stru
 	return idx ? bib_entry_at(db, idx) : NULL;
 }
 
-static void prefetch_bucket(const struct hashtab *h, uint64_t hv)
+static void
+prefetch_bucket(const struct hashtab *h, uint64_t hv)
 {
 	__builtin_prefetch(&h->heads[hv & h->mask]);
 }
 
-void bib_keys_get(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-		  const struct taddr4 *a4, struct bib_keys *k)
+void
+bib_keys_get(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
+	     const struct taddr4 *a4, struct bib_keys *k)
 {
 	k->h6 = key6(db, (uint8_t)proto, &a6->addr, a6->port);
 	k->h4 = key4(db, (uint8_t)proto, a4->addr, a4->port);
@@ -584,8 +627,9 @@ void bib_keys_get(const struct bib *db, enum l4proto proto, const struct taddr6 
 	prefetch_bucket(&db->hosts_by_addr, k->host);
 }
 
-int bib_check_mapping(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-		      const struct taddr4 *a4, const struct bib_keys *k, uint32_t *idx)
+int
+bib_check_mapping(const struct bib *db, enum l4proto proto, const struct taddr6 *a6,
+		  const struct taddr4 *a4, const struct bib_keys *k, uint32_t *idx)
 {
 	*idx = lookup6(db, (uint8_t)proto, a6, k->h6);
 	if (*idx) {
@@ -596,7 +640,8 @@ int bib_check_mapping(const struct bib *db, enum l4proto proto, const struct tad
 	return lookup4(db, (uint8_t)proto, a4, k->h4) ? -EADDRINUSE : 0;
 }
 
-int bib_check_limits(const struct bib *db, const struct in6_addr *addr6, const struct bib_keys *k)
+int
+bib_check_limits(const struct bib *db, const struct in6_addr *addr6, const struct bib_keys *k)
 {
 	uint32_t h;
 
@@ -608,7 +653,8 @@ int bib_check_limits(const struct bib *db, const struct in6_addr *addr6, const s
 	return 0;
 }
 
-int bib_reserve(struct bib *db)
+int
+bib_reserve(struct bib *db)
 {
 	if (hashtab_pool_reserve(&db->entries, 1) || hashtab_pool_reserve(&db->hosts, 1) ||
 	    hashtab_pool_reserve(&db->usage, 1) || hashtab_pool_reserve(&db->remotes, 2))
@@ -616,9 +662,9 @@ int bib_reserve(struct bib *db)
 	return 0;
 }
 
-static uint32_t add_entry(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-			  const struct taddr4 *a4, bool is_static, const struct bib_keys *k,
-			  uint64_t now)
+static uint32_t
+add_entry(struct bib *db, enum l4proto proto, const struct taddr6 *a6, const struct taddr4 *a4,
+	  bool is_static, const struct bib_keys *k, uint64_t now)
 {
 	uint32_t idx = hashtab_pool_alloc(&db->entries);
 	struct bib_entry *e = bib_entry_at(db, idx);
@@ -638,14 +684,16 @@ static uint32_t add_entry(struct bib *db, enum l4proto proto, const struct taddr
 	return idx;
 }
 
-uint32_t bib_add_dynamic(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-			 const struct taddr4 *a4, const struct bib_keys *k, uint64_t now)
+uint32_t
+bib_add_dynamic(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
+		const struct taddr4 *a4, const struct bib_keys *k, uint64_t now)
 {
 	return add_entry(db, proto, a6, a4, false, k, now);
 }
 
-int bib_add_static(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
-		   const struct taddr4 *a4, uint64_t now)
+int
+bib_add_static(struct bib *db, enum l4proto proto, const struct taddr6 *a6, const struct taddr4 *a4,
+	       uint64_t now)
 {
 	struct bib_keys k;
 	uint32_t i6, i4;
@@ -672,7 +720,8 @@ int bib_add_static(struct bib *db, enum l4proto proto, const struct taddr6 *a6,
 }
 
 /* Removes entry `idx`, whose sessions are gone. */
-static void free_entry(struct bib *db, uint32_t idx, uint64_t now)
+static void
+free_entry(struct bib *db, uint32_t idx, uint64_t now)
 {
 	struct bib_entry *e = bib_entry_at(db, idx);
 
@@ -685,13 +734,15 @@ static void free_entry(struct bib *db, uint32_t idx, uint64_t now)
 	hashtab_pool_free(&db->entries, idx);
 }
 
-static void remove_entry(struct bib *db, uint32_t idx, uint64_t now)
+static void
+remove_entry(struct bib *db, uint32_t idx, uint64_t now)
 {
 	session_remove_of_bib(db, idx, now);
 	free_entry(db, idx, now);
 }
 
-void bib_release_if_unused(struct bib *db, uint32_t idx, uint64_t now)
+void
+bib_release_if_unused(struct bib *db, uint32_t idx, uint64_t now)
 {
 	const struct bib_entry *e = bib_entry_at(db, idx);
 
@@ -701,7 +752,8 @@ void bib_release_if_unused(struct bib *db, uint32_t idx, uint64_t now)
 }
 
 /* The index of an entry the caller holds a pointer to. */
-static uint32_t entry_index(const struct bib *db, const struct bib_entry *e)
+static uint32_t
+entry_index(const struct bib *db, const struct bib_entry *e)
 {
 	uint64_t hv = key6(db, e->be_proto, &e->be_addr6, e->be_port6);
 
@@ -711,7 +763,8 @@ static uint32_t entry_index(const struct bib *db, const struct bib_entry *e)
 	return HASHTAB_NIL;
 }
 
-void bib_remove(struct bib *db, struct bib_entry *e, uint64_t now)
+void
+bib_remove(struct bib *db, struct bib_entry *e, uint64_t now)
 {
 	uint32_t idx = e ? entry_index(db, e) : HASHTAB_NIL;
 
@@ -719,7 +772,8 @@ void bib_remove(struct bib *db, struct bib_entry *e, uint64_t now)
 		remove_entry(db, idx, now);
 }
 
-int bib_remove6(struct bib *db, enum l4proto proto, const struct taddr6 *a6, uint64_t now)
+int
+bib_remove6(struct bib *db, enum l4proto proto, const struct taddr6 *a6, uint64_t now)
 {
 	uint32_t idx;
 
@@ -732,7 +786,8 @@ int bib_remove6(struct bib *db, enum l4proto proto, const struct taddr6 *a6, uin
 	return 0;
 }
 
-int bib_remove4(struct bib *db, enum l4proto proto, const struct taddr4 *a4, uint64_t now)
+int
+bib_remove4(struct bib *db, enum l4proto proto, const struct taddr4 *a4, uint64_t now)
 {
 	uint32_t idx;
 
@@ -751,7 +806,8 @@ struct range4 {
 	uint16_t min_port, max_port;
 };
 
-static bool in_range(const struct range4 *r, const struct bib_entry *e)
+static bool
+in_range(const struct range4 *r, const struct bib_entry *e)
 {
 	uint32_t a = ntohl(e->be_addr4.s_addr);
 
@@ -760,7 +816,8 @@ static bool in_range(const struct range4 *r, const struct bib_entry *e)
 }
 
 /* Small ranges: look each taddr up, skipping addresses nobody uses. */
-static int remove_range_by_lookup(struct bib *db, const struct range4 *r, uint64_t now)
+static int
+remove_range_by_lookup(struct bib *db, const struct range4 *r, uint64_t now)
 {
 	int removed = 0;
 
@@ -784,7 +841,8 @@ static int remove_range_by_lookup(struct bib *db, const struct range4 *r, uint64
 }
 
 /* Large ranges: one pass over every entry. */
-static int remove_range_by_scan(struct bib *db, const struct range4 *r, uint64_t now)
+static int
+remove_range_by_scan(struct bib *db, const struct range4 *r, uint64_t now)
 {
 	int removed = 0;
 
@@ -798,8 +856,9 @@ static int remove_range_by_scan(struct bib *db, const struct range4 *r, uint64_t
 	return removed;
 }
 
-int bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first, struct in_addr last,
-		      uint16_t min_port, uint16_t max_port, uint64_t now)
+int
+bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first, struct in_addr last,
+		  uint16_t min_port, uint16_t max_port, uint64_t now)
 {
 	struct range4 r = {
 		.proto = (uint8_t)proto,
@@ -819,20 +878,23 @@ int bib_remove_range4(struct bib *db, enum l4proto proto, struct in_addr first, 
 	return remove_range_by_scan(db, &r, now);
 }
 
-void bib_flush(struct bib *db, uint64_t now)
+void
+bib_flush(struct bib *db, uint64_t now)
 {
 	for (uint32_t i = hashtab_pool_next_live(&db->entries, 1); i;
 	     i = hashtab_pool_next_live(&db->entries, i + 1))
 		remove_entry(db, i, now);
 }
 
-uint32_t bib_count(const struct bib *db, enum l4proto proto)
+uint32_t
+bib_count(const struct bib *db, enum l4proto proto)
 {
 	return (unsigned)proto < L4_COUNT ? db->nentries[proto] : 0;
 }
 
-int bib_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor, bib_visit_fn visit,
-		void *arg)
+int
+bib_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor, bib_visit_fn visit,
+	    void *arg)
 {
 	uint32_t i = hashtab_pool_next_live(&db->entries, *cursor);
 
@@ -852,7 +914,8 @@ int bib_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor, bib_
 	return 0;
 }
 
-size_t bib_memory(const struct bib *db)
+size_t
+bib_memory(const struct bib *db)
 {
 	return hashtab_pool_bytes(&db->entries) + hashtab_bytes(&db->by6) +
 	       hashtab_bytes(&db->by4) + hashtab_pool_bytes(&db->remotes) +
@@ -863,7 +926,8 @@ size_t bib_memory(const struct bib *db)
 
 /* --- log lines ------------------------------------------------------- */
 
-const char *bib_proto_name(enum l4proto proto)
+const char *
+bib_proto_name(enum l4proto proto)
 {
 	static const char *const names[L4_COUNT] = {
 		[L4_TCP] = "TCP",
@@ -876,7 +940,8 @@ const char *bib_proto_name(enum l4proto proto)
 
 /* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
  * civil_from_days), so formatting needs neither gmtime nor a time zone. */
-static void civil_from_days(uint64_t days, uint64_t *y, unsigned *m, unsigned *d)
+static void
+civil_from_days(uint64_t days, uint64_t *y, unsigned *m, unsigned *d)
 {
 	uint64_t z = days + 719468; /* days since 0000-03-01 */
 	uint64_t era = z / 146097;
@@ -891,7 +956,8 @@ static void civil_from_days(uint64_t days, uint64_t *y, unsigned *m, unsigned *d
 }
 
 /* ISO 8601 UTC with milliseconds: 2026-11-26T04:40:00.123Z */
-static void format_time(uint64_t ms, char *buf, size_t size)
+static void
+format_time(uint64_t ms, char *buf, size_t size)
 {
 	uint64_t secs = ms / 1000, year;
 	unsigned month, day, sod = (unsigned)(secs % 86400);
@@ -901,7 +967,8 @@ static void format_time(uint64_t ms, char *buf, size_t size)
 		 sod / 3600, sod / 60 % 60, sod % 60, (unsigned)(ms % 1000));
 }
 
-int bib_event_format(const struct bib_event *ev, char *buf, size_t size)
+int
+bib_event_format(const struct bib_event *ev, char *buf, size_t size)
 {
 	static const char *const names[] = {
 		[BIB_EVENT_BIB_ADDED] = "bib-added",

@@ -251,22 +251,26 @@ int bib_event_format(const struct bib_event *ev, char *buf, size_t size);
 /* "TCP", "UDP", "ICMP"; "?" when out of range. */
 const char *bib_proto_name(enum l4proto proto);
 
-static inline struct taddr6 bib_entry_taddr6(const struct bib_entry *e)
+static inline struct taddr6
+bib_entry_taddr6(const struct bib_entry *e)
 {
 	return (struct taddr6){.addr = e->be_addr6, .port = e->be_port6};
 }
 
-static inline struct taddr4 bib_entry_taddr4(const struct bib_entry *e)
+static inline struct taddr4
+bib_entry_taddr4(const struct bib_entry *e)
 {
 	return (struct taddr4){.addr = e->be_addr4, .port = e->be_port4};
 }
 
-static inline enum l4proto bib_entry_proto(const struct bib_entry *e)
+static inline enum l4proto
+bib_entry_proto(const struct bib_entry *e)
 {
 	return (enum l4proto)e->be_proto;
 }
 
-static inline bool bib_entry_is_static(const struct bib_entry *e)
+static inline bool
+bib_entry_is_static(const struct bib_entry *e)
 {
 	return e->be_static;
 }
@@ -275,7 +279,8 @@ static inline bool bib_entry_is_static(const struct bib_entry *e)
  * For session.c only: the pieces of BIB bookkeeping a session creation
  * or removal drives.
  */
-static inline struct bib_entry *bib_entry_at(const struct bib *db, uint32_t idx)
+static inline struct bib_entry *
+bib_entry_at(const struct bib *db, uint32_t idx)
 {
 	return hashtab_pool_at(&db->entries, idx);
 }

@@ -57,7 +57,8 @@ static const struct global_key keys[] = {
 	{"udp-timeout", GT_TIME, OFF(udp_timeout), 2 * MS_PER_MIN, TIME_MAX,
 	 "Idle time of UDP sessions."},
 	{"icmp-timeout", GT_TIME, OFF(icmp_timeout), 0, TIME_MAX, "Idle time of ICMP sessions."},
-	{"logging-bib", GT_BOOL, OFF(logging_bib), 0, 1, "Log every BIB entry created and removed."},
+	{"logging-bib", GT_BOOL, OFF(logging_bib), 0, 1,
+	 "Log every BIB entry created and removed."},
 	{"logging-session", GT_BOOL, OFF(logging_session), 0, 1,
 	 "Log every session created and removed."},
 	{"maximum-simultaneous-opens", GT_U32, OFF(max_simultaneous_opens), 0, UINT32_MAX,
@@ -79,7 +80,8 @@ static const struct global_key keys[] = {
 	{"ss-flush-asap", GT_BOOL, OFF(ss_flush_asap), 0, 1, "Accepted for Jool files; unused."},
 	{"ss-flush-deadline", GT_U32, OFF(ss_flush_deadline), 0, UINT32_MAX,
 	 "Accepted for Jool files; unused."},
-	{"ss-capacity", GT_U32, OFF(ss_capacity), 0, UINT32_MAX, "Accepted for Jool files; unused."},
+	{"ss-capacity", GT_U32, OFF(ss_capacity), 0, UINT32_MAX,
+	 "Accepted for Jool files; unused."},
 	{"ss-max-payload", GT_U32, OFF(ss_max_payload), 0, UINT32_MAX,
 	 "Accepted for Jool files; unused."},
 	{"ss-max-sessions-per-packet", GT_U32, OFF(ss_max_sessions_per_packet), 0, UINT32_MAX,
@@ -296,8 +298,7 @@ parse_prefix6(const char *v, struct globals *g, char *err, size_t errlen)
 }
 
 static int
-parse_number(struct globals *g, const struct global_key *k, const char *v, char *err,
-	     size_t errlen)
+parse_number(struct globals *g, const struct global_key *k, const char *v, char *err, size_t errlen)
 {
 	uint64_t n;
 	char *field = (char *)g + k->offset;
@@ -317,7 +318,8 @@ parse_number(struct globals *g, const struct global_key *k, const char *v, char 
 		} else {
 			snprintf(lo, sizeof(lo), "%" PRIu64, k->min);
 			snprintf(hi, sizeof(hi), "%" PRIu64, k->max);
-			snprintf(err, errlen, "%s: '%s' is out of range (%s-%s)", k->name, v, lo, hi);
+			snprintf(err, errlen, "%s: '%s' is out of range (%s-%s)", k->name, v, lo,
+				 hi);
 		}
 		return -1;
 	}

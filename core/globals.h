@@ -13,25 +13,25 @@
 #include "types.h"
 
 struct globals {
-	bool enabled;            /* manually-enabled */
-	struct prefix6 pool6;    /* fixed once the instance exists */
+	bool enabled;         /* manually-enabled */
+	struct prefix6 pool6; /* fixed once the instance exists */
 	bool pool6_set;
 	struct xlat_config xlat; /* lowest-ipv6-mtu, TOS, plateaus, UDP zero checksum */
 	bool amend_udp_checksum_zero;
 	bool logging_debug;
 	bool logging_bib;
 	bool logging_session;
-	bool adf;                       /* address-dependent-filtering */
-	bool drop_external_tcp;         /* drop-externally-initiated-tcp */
-	bool drop_icmp6_info;           /* drop-icmpv6-info */
-	bool src_icmp6_errors_better;   /* source-icmpv6-errors-better */
+	bool adf;                     /* address-dependent-filtering */
+	bool drop_external_tcp;       /* drop-externally-initiated-tcp */
+	bool drop_icmp6_info;         /* drop-icmpv6-info */
+	bool src_icmp6_errors_better; /* source-icmpv6-errors-better */
 	bool handle_rst_during_fin_rcv;
-	bool wkp_global_only;           /* RFC 6052 §3.1 with 64:ff9b::/96 */
-	uint8_t f_args;                 /* RFC 6056 hash fields, 4 bits */
-	uint64_t tcp_est_timeout;       /* ms */
-	uint64_t tcp_trans_timeout;     /* ms */
-	uint64_t udp_timeout;           /* ms */
-	uint64_t icmp_timeout;          /* ms */
+	bool wkp_global_only;       /* RFC 6052 §3.1 with 64:ff9b::/96 */
+	uint8_t f_args;             /* RFC 6056 hash fields, 4 bits */
+	uint64_t tcp_est_timeout;   /* ms */
+	uint64_t tcp_trans_timeout; /* ms */
+	uint64_t udp_timeout;       /* ms */
+	uint64_t icmp_timeout;      /* ms */
 	uint32_t max_simultaneous_opens;
 	uint32_t max_sessions;          /* total, all protocols */
 	uint32_t max_sessions_per_host; /* per IPv6 address (RFC 6888 REQ-4) */
@@ -63,8 +63,8 @@ enum global_type {
 struct global_key {
 	const char *name;
 	enum global_type type;
-	size_t offset;       /* into struct globals */
-	uint64_t min, max;   /* numbers and times (ms) */
+	size_t offset;     /* into struct globals */
+	uint64_t min, max; /* numbers and times (ms) */
 	const char *help;
 };
 

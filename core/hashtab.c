@@ -11,22 +11,26 @@ enum {
 	LARGE_ARRAY = 1 << 20, /* bucket arrays this big get cache-line alignment */
 };
 
-static uint32_t chunk_len(const struct hashtab_pool *p)
+static uint32_t
+chunk_len(const struct hashtab_pool *p)
 {
 	return 1u << p->shift;
 }
 
-static size_t chunk_bytes(const struct hashtab_pool *p)
+static size_t
+chunk_bytes(const struct hashtab_pool *p)
 {
 	return (size_t)p->elem_size << p->shift;
 }
 
-static size_t bitmap_bytes(const struct hashtab_pool *p)
+static size_t
+bitmap_bytes(const struct hashtab_pool *p)
 {
 	return chunk_len(p) / 8;
 }
 
-void hashtab_pool_init(struct hashtab_pool *p, uint32_t elem_size)
+void
+hashtab_pool_init(struct hashtab_pool *p, uint32_t elem_size)
 {
 	memset(p, 0, sizeof(*p));
 	p->elem_size = elem_size;
@@ -36,7 +40,8 @@ void hashtab_pool_init(struct hashtab_pool *p, uint32_t elem_size)
 	p->top = 1; /* index 0 is HASHTAB_NIL */
 }
 
-void hashtab_pool_fini(struct hashtab_pool *p)
+void
+hashtab_pool_fini(struct hashtab_pool *p)
 {
 	for (uint32_t i = 0; i < p->nchunks; i++) {
 		free(p->chunks[i]);
@@ -47,7 +52,8 @@ void hashtab_pool_fini(struct hashtab_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int grow_chunk_slots(struct hashtab_pool *p)
+static int
+grow_chunk_slots(struct hashtab_pool *p)
 {
 	uint32_t cap = p->chunks_cap ? p->chunks_cap * 2 : INITIAL_CHUNK_SLOTS;
 	uint8_t **chunks = realloc(p->chunks, cap * sizeof(*chunks));
@@ -64,7 +70,8 @@ static int grow_chunk_slots(struct hashtab_pool *p)
 	return 0;
 }
 
-static int add_chunk(struct hashtab_pool *p)
+static int
+add_chunk(struct hashtab_pool *p)
 {
 	uint8_t *chunk;
 	uint64_t *live;
@@ -89,19 +96,22 @@ static int add_chunk(struct hashtab_pool *p)
 }
 
 /* Elements that can be handed out without allocating. */
-static uint64_t spare(const struct hashtab_pool *p)
+static uint64_t
+spare(const struct hashtab_pool *p)
 {
 	return (uint64_t)p->free_count + ((uint64_t)p->nchunks << p->shift) - (p->top - 1);
 }
 
-int hashtab_pool_reserve(struct hashtab_pool *p, uint32_t n)
+int
+hashtab_pool_reserve(struct hashtab_pool *p, uint32_t n)
 {
 	if (spare(p) >= n)
 		return 0;
 	return add_chunk(p);
 }
 
-static void set_live(struct hashtab_pool *p, uint32_t idx, bool live)
+static void
+set_live(struct hashtab_pool *p, uint32_t idx, bool live)
 {
 	uint32_t slot = idx - 1;
 	uint64_t *word = p->live[slot >> p->shift] + ((slot & (chunk_len(p) - 1)) >> 6);
@@ -110,7 +120,8 @@ static void set_live(struct hashtab_pool *p, uint32_t idx, bool live)
 	*word = live ? *word | bit : *word & ~bit;
 }
 
-uint32_t hashtab_pool_alloc(struct hashtab_pool *p)
+uint32_t
+hashtab_pool_alloc(struct hashtab_pool *p)
 {
 	uint32_t idx;
 
@@ -129,7 +140,8 @@ uint32_t hashtab_pool_alloc(struct hashtab_pool *p)
 	return idx;
 }
 
-void hashtab_pool_free(struct hashtab_pool *p, uint32_t idx)
+void
+hashtab_pool_free(struct hashtab_pool *p, uint32_t idx)
 {
 	memcpy(hashtab_pool_at(p, idx), &p->free_head, sizeof(p->free_head));
 	p->free_head = idx;
@@ -138,7 +150,8 @@ void hashtab_pool_free(struct hashtab_pool *p, uint32_t idx)
 	p->used--;
 }
 
-uint32_t hashtab_pool_next_live(const struct hashtab_pool *p, uint32_t from)
+uint32_t
+hashtab_pool_next_live(const struct hashtab_pool *p, uint32_t from)
 {
 	uint32_t slot = from == HASHTAB_NIL ? 0 : from - 1;
 
@@ -154,14 +167,16 @@ uint32_t hashtab_pool_next_live(const struct hashtab_pool *p, uint32_t from)
 	return HASHTAB_NIL;
 }
 
-size_t hashtab_pool_bytes(const struct hashtab_pool *p)
+size_t
+hashtab_pool_bytes(const struct hashtab_pool *p)
 {
 	return (size_t)p->nchunks * (chunk_bytes(p) + bitmap_bytes(p)) +
 	       (size_t)p->chunks_cap * (sizeof(*p->chunks) + sizeof(*p->live));
 }
 
 /* Zeroed; large arrays cache-line aligned. */
-static uint32_t *alloc_heads(uint32_t n)
+static uint32_t *
+alloc_heads(uint32_t n)
 {
 	size_t bytes = (size_t)n * sizeof(uint32_t);
 	uint32_t *heads;
@@ -174,7 +189,8 @@ static uint32_t *alloc_heads(uint32_t n)
 	return heads;
 }
 
-static uint32_t round_buckets(uint32_t n)
+static uint32_t
+round_buckets(uint32_t n)
 {
 	uint32_t b = HASHTAB_MIN_BUCKETS;
 
@@ -183,8 +199,9 @@ static uint32_t round_buckets(uint32_t n)
 	return b;
 }
 
-int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off,
-		 hashtab_hash_fn hash, const void *ctx, uint32_t min_buckets)
+int
+hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off, hashtab_hash_fn hash,
+	     const void *ctx, uint32_t min_buckets)
 {
 	uint32_t n = round_buckets(min_buckets);
 
@@ -200,14 +217,16 @@ int hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off,
 	return 0;
 }
 
-void hashtab_fini(struct hashtab *h)
+void
+hashtab_fini(struct hashtab *h)
 {
 	free(h->heads);
 	memset(h, 0, sizeof(*h));
 }
 
 /* Doubles the bucket array; on allocation failure keeps the old one. */
-static void grow(struct hashtab *h)
+static void
+grow(struct hashtab *h)
 {
 	uint32_t old_n = h->mask + 1;
 	uint32_t new_mask;
@@ -237,7 +256,8 @@ static void grow(struct hashtab *h)
 	h->mask = new_mask;
 }
 
-void hashtab_insert(struct hashtab *h, uint32_t idx, uint64_t hash)
+void
+hashtab_insert(struct hashtab *h, uint32_t idx, uint64_t hash)
 {
 	uint32_t *head = &h->heads[hash & h->mask];
 
@@ -248,7 +268,8 @@ void hashtab_insert(struct hashtab *h, uint32_t idx, uint64_t hash)
 		grow(h);
 }
 
-bool hashtab_remove(struct hashtab *h, uint32_t idx, uint64_t hash)
+bool
+hashtab_remove(struct hashtab *h, uint32_t idx, uint64_t hash)
 {
 	uint32_t *prev = &h->heads[hash & h->mask];
 
@@ -263,7 +284,8 @@ bool hashtab_remove(struct hashtab *h, uint32_t idx, uint64_t hash)
 	return false;
 }
 
-size_t hashtab_bytes(const struct hashtab *h)
+size_t
+hashtab_bytes(const struct hashtab *h)
 {
 	return h->heads ? ((size_t)h->mask + 1) * sizeof(*h->heads) : 0;
 }

@@ -84,7 +84,8 @@ uint32_t hashtab_pool_next_live(const struct hashtab_pool *p, uint32_t from);
 size_t hashtab_pool_bytes(const struct hashtab_pool *p);
 
 /* The element at `idx`, which must have been handed out. */
-static inline void *hashtab_pool_at(const struct hashtab_pool *p, uint32_t idx)
+static inline void *
+hashtab_pool_at(const struct hashtab_pool *p, uint32_t idx)
 {
 	uint32_t slot = idx - 1;
 
@@ -123,17 +124,20 @@ bool hashtab_remove(struct hashtab *h, uint32_t idx, uint64_t hash);
 size_t hashtab_bytes(const struct hashtab *h);
 
 /* Chain walk: for (i = hashtab_first(h, hv); i; i = hashtab_next(h, i)) */
-static inline uint32_t hashtab_first(const struct hashtab *h, uint64_t hash)
+static inline uint32_t
+hashtab_first(const struct hashtab *h, uint64_t hash)
 {
 	return h->heads[hash & h->mask];
 }
 
-static inline uint32_t *hashtab_link(const struct hashtab *h, uint32_t idx)
+static inline uint32_t *
+hashtab_link(const struct hashtab *h, uint32_t idx)
 {
 	return (uint32_t *)(void *)((uint8_t *)hashtab_pool_at(h->pool, idx) + h->link_off);
 }
 
-static inline uint32_t hashtab_next(const struct hashtab *h, uint32_t idx)
+static inline uint32_t
+hashtab_next(const struct hashtab *h, uint32_t idx)
 {
 	return *hashtab_link(h, idx);
 }

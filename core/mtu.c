@@ -12,18 +12,21 @@ enum {
 	FN_FIELD_MAX = 65535,
 };
 
-static uint64_t min64(uint64_t a, uint64_t b)
+static uint64_t
+min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
 }
 
 /* a - b, or 0 when b is larger. */
-static uint64_t sub_sat(uint64_t a, uint64_t b)
+static uint64_t
+sub_sat(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : 0;
 }
 
-uint16_t mtu_ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in, bool frag_hdr)
+uint16_t
+mtu_ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in, bool frag_hdr)
 {
 	/* RFC 7915 §5.2: "taking into account whether or not the packet in
 	 * error includes a Fragment Header". The header difference applies to
@@ -37,7 +40,8 @@ uint16_t mtu_ptb_to_fn(uint32_t ptb, uint32_t mtu4, uint32_t mtu6_in, bool frag_
 	return (uint16_t)min64(mtu, FN_FIELD_MAX);
 }
 
-uint32_t mtu_fn_to_ptb(uint16_t fn, uint32_t mtu6, uint32_t mtu4_in)
+uint32_t
+mtu_fn_to_ptb(uint16_t fn, uint32_t mtu6, uint32_t mtu4_in)
 {
 	uint64_t mtu = min64((uint64_t)fn + HDR_DIFF, mtu6);
 
@@ -49,7 +53,8 @@ uint32_t mtu_fn_to_ptb(uint16_t fn, uint32_t mtu6, uint32_t mtu4_in)
 	return (uint32_t)mtu;
 }
 
-uint16_t mtu_plateau_below(const uint16_t *plateaus, size_t count, uint16_t total_len)
+uint16_t
+mtu_plateau_below(const uint16_t *plateaus, size_t count, uint16_t total_len)
 {
 	uint16_t best = 0;
 

@@ -51,36 +51,42 @@ enum {
 	IP4_OFFSET_MASK = 0x1fff,
 };
 
-static uint16_t get16(const uint8_t *p)
+static uint16_t
+get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t get32(const uint8_t *p)
+static uint32_t
+get32(const uint8_t *p)
 {
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-bool pkt_icmp6_is_error(uint8_t type)
+bool
+pkt_icmp6_is_error(uint8_t type)
 {
 	/* RFC 4443 §2.1: Destination Unreachable, Packet Too Big, Time
 	 * Exceeded, Parameter Problem. */
 	return type >= 1 && type <= 4;
 }
 
-bool pkt_icmp4_is_error(uint8_t type)
+bool
+pkt_icmp4_is_error(uint8_t type)
 {
 	/* RFC 792: Destination Unreachable, Source Quench, Redirect, Time
 	 * Exceeded, Parameter Problem. */
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-static bool icmp_is_error(uint8_t family, uint8_t type)
+static bool
+icmp_is_error(uint8_t family, uint8_t type)
 {
 	return family == 6 ? pkt_icmp6_is_error(type) : pkt_icmp4_is_error(type);
 }
 
-static bool icmp_is_echo(uint8_t family, uint8_t type)
+static bool
+icmp_is_echo(uint8_t family, uint8_t type)
 {
 	if (family == 6)
 		return type == ICMP6_ECHO_REQUEST || type == ICMP6_ECHO_REPLY;
@@ -90,20 +96,23 @@ static bool icmp_is_echo(uint8_t family, uint8_t type)
 /* The ICMP of the packet's own family: ICMPv4 inside IPv6 or ICMPv6
  * inside IPv4 makes no sense (RFC 7915 §4.3, §5.3 translate them into each
  * other). */
-static uint8_t icmp_proto(uint8_t family)
+static uint8_t
+icmp_proto(uint8_t family)
 {
 	return family == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 }
 
 /* RFC 6146 §3: a NAT64 keeps state for TCP, UDP and ICMP queries only. */
-static bool l4_known(uint8_t family, uint8_t proto)
+static bool
+l4_known(uint8_t family, uint8_t proto)
 {
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == icmp_proto(family);
 }
 
 /* Offset != 0 or MF: the packet holds only part of its datagram. An IPv6
  * atomic fragment (RFC 6946: offset 0, M clear) holds all of it. */
-static bool is_split(const struct pkt_l3 *l3)
+static bool
+is_split(const struct pkt_l3 *l3)
 {
 	return l3->frag_offset != 0 || l3->more_fragments;
 }
@@ -111,7 +120,8 @@ static bool is_split(const struct pkt_l3 *l3)
 /* ---- Transport headers ------------------------------------------------ */
 
 /* RFC 9293 §3.1: 20 fixed bytes; Data Offset counts 32-bit words. */
-static enum stat_id parse_tcp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+parse_tcp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3)
 {
 	uint32_t doff;
 
@@ -131,7 +141,8 @@ static enum stat_id parse_tcp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3
  * fills the IP payload exactly; a first fragment holds a prefix of it, so
  * Length is never below the bytes present (which are >= 8 here: that
  * refuses a Length below 8 too). */
-static enum stat_id parse_udp(const uint8_t *l4, uint32_t len, bool split, struct pkt_l3 *l3)
+static enum stat_id
+parse_udp(const uint8_t *l4, uint32_t len, bool split, struct pkt_l3 *l3)
 {
 	uint32_t ulen;
 
@@ -148,7 +159,8 @@ static enum stat_id parse_udp(const uint8_t *l4, uint32_t len, bool split, struc
 
 /* RFC 792 / RFC 4443 §2.1: type, code, checksum, then 4 bytes whose
  * meaning depends on the type (echo: identifier, sequence number). */
-static enum stat_id parse_icmp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+parse_icmp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3)
 {
 	if (len < ICMP_HDR_LEN)
 		return STAT_ICMP_TRUNCATED;
@@ -166,7 +178,8 @@ static enum stat_id parse_icmp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l
 }
 
 /* The transport header of an outer packet whose protocol is known. */
-static enum stat_id parse_l4(const uint8_t *data, struct pkt_l3 *l3)
+static enum stat_id
+parse_l4(const uint8_t *data, struct pkt_l3 *l3)
 {
 	const uint8_t *l4 = data + l3->l4_off;
 	uint32_t len = l3->l3_end - l3->l4_off;
@@ -186,14 +199,16 @@ static enum stat_id parse_l4(const uint8_t *data, struct pkt_l3 *l3)
 
 /* ---- IPv6 ------------------------------------------------------------- */
 
-static bool is_ext6(uint8_t nh)
+static bool
+is_ext6(uint8_t nh)
 {
 	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
 	       nh == IPPROTO_DSTOPTS;
 }
 
 /* May header `nh` come at `off`, after `count` extension headers? */
-static enum stat_id ext6_order(uint8_t nh, uint32_t off, unsigned count, const struct pkt_l3 *l3)
+static enum stat_id
+ext6_order(uint8_t nh, uint32_t off, unsigned count, const struct pkt_l3 *l3)
 {
 	/* RFC 8200 §4.3: Hop-by-Hop only right after the IPv6 header. */
 	if (nh == IPPROTO_HOPOPTS && off != IPV6_HDR_LEN)
@@ -210,8 +225,8 @@ static enum stat_id ext6_order(uint8_t nh, uint32_t off, unsigned count, const s
 /* Length of extension header `nh` at `off`, which must end by `end`.
  * RFC 8200 §4.2-4.6: Hdr Ext Len counts 8-octet units after the first 8;
  * the Fragment header is always 8 bytes. */
-static enum stat_id ext6_len(const uint8_t *data, uint32_t end, uint32_t off, uint8_t nh,
-			     uint32_t *hlen)
+static enum stat_id
+ext6_len(const uint8_t *data, uint32_t end, uint32_t off, uint8_t nh, uint32_t *hlen)
 {
 	if (nh == IPPROTO_FRAGMENT) {
 		*hlen = FRAG6_HDR_LEN;
@@ -226,7 +241,8 @@ static enum stat_id ext6_len(const uint8_t *data, uint32_t end, uint32_t off, ui
 }
 
 /* RFC 8200 §4.5: Next Header, reserved, offset (13 bits) | res | M, ID. */
-static void frag6_read(const uint8_t *h, uint32_t off, struct pkt_l3 *l3)
+static void
+frag6_read(const uint8_t *h, uint32_t off, struct pkt_l3 *l3)
 {
 	uint16_t field = get16(h + 2);
 
@@ -240,7 +256,8 @@ static void frag6_read(const uint8_t *h, uint32_t off, struct pkt_l3 *l3)
 /* RFC 8200 §4.4: Segments Left (byte 3) != 0 means the packet still has
  * places to visit; RFC 7915 §5.1 then wants it refused by the translator,
  * which needs the offset for the Parameter Problem pointer. */
-static void routing6_read(const uint8_t *h, uint32_t off, struct pkt_l3 *l3)
+static void
+routing6_read(const uint8_t *h, uint32_t off, struct pkt_l3 *l3)
 {
 	if (h[3] != 0 && l3->src_route_off == 0)
 		l3->src_route_off = (uint16_t)(off + 3);
@@ -249,7 +266,8 @@ static void routing6_read(const uint8_t *h, uint32_t off, struct pkt_l3 *l3)
 /* Walk the extension headers of the IPv6 packet at `data`, whose
  * l3->l3_end bytes (at least IPV6_HDR_LEN) may be read. Leaves l4_proto
  * and l4_off at the first header that is not one we walk through. */
-static enum stat_id walk6(const uint8_t *data, struct pkt_l3 *l3)
+static enum stat_id
+walk6(const uint8_t *data, struct pkt_l3 *l3)
 {
 	uint8_t nh = data[6];
 	uint32_t off = IPV6_HDR_LEN;
@@ -278,7 +296,8 @@ static enum stat_id walk6(const uint8_t *data, struct pkt_l3 *l3)
 
 /* RFC 8200 §3: version 6, Payload Length covers everything after the
  * fixed header; bytes received beyond it are link padding and ignored. */
-static enum stat_id parse_fixed6(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+parse_fixed6(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
 {
 	uint32_t plen;
 
@@ -295,7 +314,8 @@ static enum stat_id parse_fixed6(const uint8_t *data, uint32_t len, struct pkt_l
 	return STAT_OK;
 }
 
-static enum stat_id proto6_check(const struct pkt_l3 *l3)
+static enum stat_id
+proto6_check(const struct pkt_l3 *l3)
 {
 	if (l4_known(6, l3->l4_proto))
 		return STAT_OK;
@@ -307,7 +327,8 @@ static enum stat_id proto6_check(const struct pkt_l3 *l3)
 
 /* RFC 8200 §4.5: every fragment but the last carries a multiple of 8
  * bytes, and no fragment reaches past the 65535 bytes of a datagram. */
-static enum stat_id frag6_check(const struct pkt_l3 *l3)
+static enum stat_id
+frag6_check(const struct pkt_l3 *l3)
 {
 	uint32_t payload;
 
@@ -321,7 +342,8 @@ static enum stat_id frag6_check(const struct pkt_l3 *l3)
 	return STAT_OK;
 }
 
-static enum stat_id parse_hdr6(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+parse_hdr6(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
 {
 	enum stat_id rc;
 
@@ -343,8 +365,8 @@ static enum stat_id parse_hdr6(const uint8_t *data, uint32_t len, struct pkt_l3 
  * pointer (1-based from the type byte, at least 4), addresses. Once the
  * pointer is past the length the route has been followed to its end;
  * until then it is unexpired (Jool: length >= pointer). */
-static enum stat_id source_route4(const uint8_t *opt, uint32_t olen, uint32_t off,
-				  struct pkt_l3 *l3)
+static enum stat_id
+source_route4(const uint8_t *opt, uint32_t olen, uint32_t off, struct pkt_l3 *l3)
 {
 	if (olen < 3 || opt[2] < 4)
 		return STAT_HDR4_OPTIONS;
@@ -355,7 +377,8 @@ static enum stat_id source_route4(const uint8_t *opt, uint32_t olen, uint32_t of
 
 /* RFC 791 §3.1: End of Option List and No Operation are one byte; every
  * other option has a length byte counting itself and the type byte. */
-static enum stat_id parse_options4(const uint8_t *data, struct pkt_l3 *l3)
+static enum stat_id
+parse_options4(const uint8_t *data, struct pkt_l3 *l3)
 {
 	uint32_t end = l3->l4_off;
 	uint32_t off = IPV4_HDR_MIN;
@@ -383,7 +406,8 @@ static enum stat_id parse_options4(const uint8_t *data, struct pkt_l3 *l3)
 }
 
 /* Fields of the IPv4 fixed header shared by outer and quoted packets. */
-static void fields4(const uint8_t *data, struct pkt_l3 *l3)
+static void
+fields4(const uint8_t *data, struct pkt_l3 *l3)
 {
 	uint16_t frag = get16(data + 6);
 
@@ -399,7 +423,8 @@ static void fields4(const uint8_t *data, struct pkt_l3 *l3)
 
 /* RFC 791 §3.1 (and RFC 1812 §5.2.2): version, IHL, total length, header
  * checksum. Bytes received beyond Total Length are ignored. */
-static enum stat_id parse_fixed4(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+parse_fixed4(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
 {
 	uint32_t ihl;
 	uint32_t total;
@@ -423,7 +448,8 @@ static enum stat_id parse_fixed4(const uint8_t *data, uint32_t len, struct pkt_l
 
 /* RFC 791 §3.2: non-last fragments carry multiples of 8 bytes, and no
  * fragment reaches past the 65535 bytes of a datagram. */
-static enum stat_id frag4_check(const struct pkt_l3 *l3)
+static enum stat_id
+frag4_check(const struct pkt_l3 *l3)
 {
 	uint32_t payload = l3->l3_end - l3->l4_off;
 
@@ -434,7 +460,8 @@ static enum stat_id frag4_check(const struct pkt_l3 *l3)
 	return STAT_OK;
 }
 
-static enum stat_id parse_hdr4(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+parse_hdr4(const uint8_t *data, uint32_t len, struct pkt_l3 *l3)
 {
 	enum stat_id rc;
 
@@ -458,7 +485,8 @@ static enum stat_id parse_hdr4(const uint8_t *data, uint32_t len, struct pkt_l3 
  * checked against the bytes present, nor is its header checksum: only
  * what the translator must rewrite has to be there.
  */
-static enum stat_id inner_hdr6(const uint8_t *in, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+inner_hdr6(const uint8_t *in, uint32_t len, struct pkt_l3 *l3)
 {
 	enum stat_id rc;
 
@@ -474,7 +502,8 @@ static enum stat_id inner_hdr6(const uint8_t *in, uint32_t len, struct pkt_l3 *l
 	return STAT_OK;
 }
 
-static enum stat_id inner_hdr4(const uint8_t *in, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+inner_hdr4(const uint8_t *in, uint32_t len, struct pkt_l3 *l3)
 {
 	uint32_t ihl;
 
@@ -491,7 +520,8 @@ static enum stat_id inner_hdr4(const uint8_t *in, uint32_t len, struct pkt_l3 *l
 }
 
 /* An ICMP query quoted: only echo has an identifier the NAT64 maps. */
-static enum stat_id inner_icmp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3)
+static enum stat_id
+inner_icmp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l3)
 {
 	/* RFC 4443 §2.4(e), RFC 1122 §3.2.2: never an error about an error. */
 	if (len >= 1 && icmp_is_error(l3->family, l4[0]))
@@ -509,7 +539,8 @@ static enum stat_id inner_icmp(const uint8_t *l4, uint32_t len, struct pkt_l3 *l
 
 /* The ports of the quoted packet: RFC 6146 §3.4 finds the session of an
  * ICMP error through them. */
-static enum stat_id inner_l4(const uint8_t *in, struct pkt_l3 *l3)
+static enum stat_id
+inner_l4(const uint8_t *in, struct pkt_l3 *l3)
 {
 	const uint8_t *l4 = in + l3->l4_off;
 	uint32_t len = l3->l3_end - l3->l4_off;
@@ -528,7 +559,8 @@ static enum stat_id inner_l4(const uint8_t *in, struct pkt_l3 *l3)
 	return STAT_OK;
 }
 
-static enum stat_id parse_inner(const uint8_t *in, uint32_t len, uint8_t family, struct pkt_l3 *l3)
+static enum stat_id
+parse_inner(const uint8_t *in, uint32_t len, uint8_t family, struct pkt_l3 *l3)
 {
 	uint8_t version;
 	enum stat_id rc;
@@ -548,7 +580,8 @@ static enum stat_id parse_inner(const uint8_t *in, uint32_t len, uint8_t family,
 
 /* RFC 7915 §4.2, §5.2: an ICMP error is translated with the packet it
  * quotes, which starts right after the 8-byte ICMP header. */
-static enum stat_id parse_icmp_error(const uint8_t *data, struct pkt_info *info)
+static enum stat_id
+parse_icmp_error(const uint8_t *data, struct pkt_info *info)
 {
 	const struct pkt_l3 *outer = &info->outer;
 	uint32_t off;
@@ -571,7 +604,8 @@ static enum stat_id parse_icmp_error(const uint8_t *data, struct pkt_info *info)
 
 /* ---- Entry points ----------------------------------------------------- */
 
-static enum stat_id parse_rest(const uint8_t *data, struct pkt_info *p, struct pkt_info *info)
+static enum stat_id
+parse_rest(const uint8_t *data, struct pkt_info *p, struct pkt_info *info)
 {
 	enum stat_id rc;
 
@@ -583,7 +617,8 @@ static enum stat_id parse_rest(const uint8_t *data, struct pkt_info *p, struct p
 	return rc;
 }
 
-enum stat_id pkt_parse6(const uint8_t *data, uint32_t len, struct pkt_info *info)
+enum stat_id
+pkt_parse6(const uint8_t *data, uint32_t len, struct pkt_info *info)
 {
 	struct pkt_info p;
 	enum stat_id rc;
@@ -595,7 +630,8 @@ enum stat_id pkt_parse6(const uint8_t *data, uint32_t len, struct pkt_info *info
 	return parse_rest(data, &p, info);
 }
 
-enum stat_id pkt_parse4(const uint8_t *data, uint32_t len, struct pkt_info *info)
+enum stat_id
+pkt_parse4(const uint8_t *data, uint32_t len, struct pkt_info *info)
 {
 	struct pkt_info p;
 	enum stat_id rc;

@@ -24,11 +24,11 @@ struct pkt_l3 {
 	uint32_t l3_end;  /* bytes of this packet present (outer: IP total length) */
 
 	/* Fragmentation (IPv4 flags/offset, or the IPv6 Fragment header). */
-	bool is_fragment;     /* offset != 0 or MF set (or IPv6 Fragment header present) */
-	bool more_fragments;  /* MF */
-	bool dont_fragment;   /* IPv4 DF; false for IPv6 */
-	uint16_t frag_offset; /* in bytes */
-	uint32_t frag_id;     /* IPv4: 16-bit ID; IPv6: Fragment header ID */
+	bool is_fragment;      /* offset != 0 or MF set (or IPv6 Fragment header present) */
+	bool more_fragments;   /* MF */
+	bool dont_fragment;    /* IPv4 DF; false for IPv6 */
+	uint16_t frag_offset;  /* in bytes */
+	uint32_t frag_id;      /* IPv4: 16-bit ID; IPv6: Fragment header ID */
 	uint16_t frag_hdr_off; /* IPv6: offset of the Fragment header, 0 if none */
 
 	/* IPv6: offset of an unexpired Routing header's Segments Left byte, 0 if none.

@@ -75,7 +75,8 @@ struct builder {
 	uint32_t prev_len; /* items of the last run; 0 before the first */
 };
 
-static int builder_reserve(struct builder *b, uint32_t extra)
+static int
+builder_reserve(struct builder *b, uint32_t extra)
 {
 	uint64_t want = (uint64_t)b->n + extra;
 	uint64_t cap = b->cap ? (uint64_t)b->cap * 2 : 16;
@@ -95,12 +96,14 @@ static int builder_reserve(struct builder *b, uint32_t extra)
 	return 0;
 }
 
-static void builder_push(struct builder *b, uint32_t lo, uint32_t hi)
+static void
+builder_push(struct builder *b, uint32_t lo, uint32_t hi)
 {
 	b->r[b->n++] = (struct pool4_range){.port_min = (uint16_t)lo, .port_max = (uint16_t)hi};
 }
 
-static bool same_ports(const struct pool4_range *a, const struct pool4_range *b, uint32_t n)
+static bool
+same_ports(const struct pool4_range *a, const struct pool4_range *b, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (a[i].port_min != b[i].port_min || a[i].port_max != b[i].port_max)
@@ -113,7 +116,8 @@ static bool same_ports(const struct pool4_range *a, const struct pool4_range *b,
  * [first, last]: stamp them, and fuse them into the previous run when it
  * ends right before `first` with the same ports (canonical form).
  */
-static void builder_close_run(struct builder *b, uint32_t start, uint64_t first, uint64_t last)
+static void
+builder_close_run(struct builder *b, uint32_t start, uint64_t first, uint64_t last)
 {
 	uint32_t len = b->n - start;
 
@@ -135,8 +139,9 @@ static void builder_close_run(struct builder *b, uint32_t start, uint64_t first,
 }
 
 /* x ∪ y for two sorted, disjoint, non-adjacent port lists. Fuses adjacent. */
-static void ports_union(struct builder *b, const struct pool4_range *x, uint32_t xn,
-			const struct pool4_range *y, uint32_t yn)
+static void
+ports_union(struct builder *b, const struct pool4_range *x, uint32_t xn,
+	    const struct pool4_range *y, uint32_t yn)
 {
 	uint32_t i = 0, j = 0, lo = 0, hi = 0;
 	bool open = false;
@@ -164,8 +169,9 @@ static void ports_union(struct builder *b, const struct pool4_range *x, uint32_t
 }
 
 /* x \ y for two sorted, disjoint port lists. */
-static void ports_subtract(struct builder *b, const struct pool4_range *x, uint32_t xn,
-			   const struct pool4_range *y, uint32_t yn)
+static void
+ports_subtract(struct builder *b, const struct pool4_range *x, uint32_t xn,
+	       const struct pool4_range *y, uint32_t yn)
 {
 	uint32_t j = 0;
 
@@ -194,43 +200,50 @@ struct cursor {
 	uint32_t len; /* items in the current run */
 };
 
-static void cursor_load(struct cursor *c)
+static void
+cursor_load(struct cursor *c)
 {
 	c->len = 0;
 	while (c->i + c->len < c->n && c->r[c->i + c->len].addr_first == c->r[c->i].addr_first)
 		c->len++;
 }
 
-static void cursor_init(struct cursor *c, const struct pool4_range *r, uint32_t n)
+static void
+cursor_init(struct cursor *c, const struct pool4_range *r, uint32_t n)
 {
 	*c = (struct cursor){.r = r, .n = n};
 	cursor_load(c);
 }
 
-static void cursor_next(struct cursor *c)
+static void
+cursor_next(struct cursor *c)
 {
 	c->i += c->len;
 	cursor_load(c);
 }
 
-static uint64_t cursor_first(const struct cursor *c)
+static uint64_t
+cursor_first(const struct cursor *c)
 {
 	return c->i < c->n ? c->r[c->i].addr_first : ADDR_END;
 }
 
-static uint64_t cursor_last(const struct cursor *c)
+static uint64_t
+cursor_last(const struct cursor *c)
 {
 	return c->r[c->i].addr_last;
 }
 
-static uint64_t min64(uint64_t a, uint64_t b)
+static uint64_t
+min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
 }
 
 /* Emit the result of `op` for the addresses [first, last]. */
-static int segment(struct builder *b, uint64_t first, uint64_t last, const struct cursor *cx,
-		   const struct cursor *cy, enum op op)
+static int
+segment(struct builder *b, uint64_t first, uint64_t last, const struct cursor *cx,
+	const struct cursor *cy, enum op op)
 {
 	const struct pool4_range *x = cx ? cx->r + cx->i : NULL;
 	const struct pool4_range *y = cy ? cy->r + cy->i : NULL;
@@ -254,8 +267,9 @@ static int segment(struct builder *b, uint64_t first, uint64_t last, const struc
  * cuts the address line at every run boundary of either operand, so each
  * segment has one port list on each side.
  */
-static int combine(struct builder *b, const struct pool4_range *x, uint32_t xn,
-		   const struct pool4_range *y, uint32_t yn, enum op op)
+static int
+combine(struct builder *b, const struct pool4_range *x, uint32_t xn, const struct pool4_range *y,
+	uint32_t yn, enum op op)
 {
 	struct cursor cx, cy;
 	uint64_t a = 0;
@@ -286,14 +300,16 @@ static int combine(struct builder *b, const struct pool4_range *x, uint32_t xn,
 	return 0;
 }
 
-static void body_free(struct body *b)
+static void
+body_free(struct body *b)
 {
 	free(b->ranges);
 	free(b->runs);
 	*b = empty_body;
 }
 
-static uint32_t count_runs(const struct pool4_range *r, uint32_t n)
+static uint32_t
+count_runs(const struct pool4_range *r, uint32_t n)
 {
 	uint32_t runs = 0;
 
@@ -304,7 +320,8 @@ static uint32_t count_runs(const struct pool4_range *r, uint32_t n)
 }
 
 /* Fill the run index and the totals of a body whose ranges are set. */
-static void body_index_runs(struct body *b)
+static void
+body_index_runs(struct body *b)
 {
 	struct pool4_run *run = NULL;
 
@@ -330,7 +347,8 @@ static void body_index_runs(struct body *b)
 }
 
 /* Turn a finished builder into an exactly sized body. Frees the builder. */
-static int body_from_builder(struct builder *bld, struct body *out)
+static int
+body_from_builder(struct builder *bld, struct body *out)
 {
 	*out = empty_body;
 	if (bld->n == 0)
@@ -352,8 +370,9 @@ out:
 }
 
 /* out = x op y (out is new; x and y are untouched). */
-static int body_combine(const struct pool4_range *x, uint32_t xn, const struct pool4_range *y,
-			uint32_t yn, enum op op, struct body *out)
+static int
+body_combine(const struct pool4_range *x, uint32_t xn, const struct pool4_range *y, uint32_t yn,
+	     enum op op, struct body *out)
 {
 	struct builder bld = {0};
 	int err;
@@ -367,7 +386,8 @@ static int body_combine(const struct pool4_range *x, uint32_t xn, const struct p
 	return body_from_builder(&bld, out);
 }
 
-static int body_copy(const struct body *src, struct body *out)
+static int
+body_copy(const struct body *src, struct body *out)
 {
 	*out = *src;
 	if (src->nranges == 0)
@@ -383,7 +403,8 @@ static int body_copy(const struct body *src, struct body *out)
 	return 0;
 }
 
-static const struct pool4_run *body_find_run(const struct body *b, uint32_t addr)
+static const struct pool4_run *
+body_find_run(const struct body *b, uint32_t addr)
 {
 	uint32_t lo = 0, hi = b->nruns;
 
@@ -401,7 +422,8 @@ static const struct pool4_run *body_find_run(const struct body *b, uint32_t addr
 	return NULL;
 }
 
-static bool run_has_port(const struct body *b, const struct pool4_run *run, uint16_t port)
+static bool
+run_has_port(const struct body *b, const struct pool4_run *run, uint16_t port)
 {
 	const struct pool4_range *r = b->ranges + run->first;
 	uint32_t lo = 0, hi = run->count;
@@ -419,7 +441,8 @@ static bool run_has_port(const struct body *b, const struct pool4_run *run, uint
 	return false;
 }
 
-static uint32_t run_port_count(const struct body *b, const struct pool4_run *run)
+static uint32_t
+run_port_count(const struct body *b, const struct pool4_run *run)
 {
 	uint32_t ports = 0;
 
@@ -428,20 +451,23 @@ static uint32_t run_port_count(const struct body *b, const struct pool4_run *run
 	return ports;
 }
 
-static size_t body_bytes(const struct body *b)
+static size_t
+body_bytes(const struct body *b)
 {
 	return b->nranges * sizeof(*b->ranges) + b->nruns * sizeof(*b->runs);
 }
 
 /* ---- Validation ---- */
 
-static uint32_t host_mask(uint8_t len)
+static uint32_t
+host_mask(uint8_t len)
 {
 	return len >= 32 ? 0 : UINT32_MAX >> len;
 }
 
 /* Check `e` and turn it into one rectangle. Adding raises TCP/UDP port 0. */
-static int entry_to_range(const struct pool4_entry *e, bool adding, struct pool4_range *out)
+static int
+entry_to_range(const struct pool4_entry *e, bool adding, struct pool4_range *out)
 {
 	uint32_t addr, mask;
 	uint16_t lo, hi;
@@ -468,7 +494,8 @@ static int entry_to_range(const struct pool4_entry *e, bool adding, struct pool4
 	return 0;
 }
 
-static int iterations_check(const struct pool4_iterations *it)
+static int
+iterations_check(const struct pool4_iterations *it)
 {
 	if (!it)
 		return 0;
@@ -484,7 +511,8 @@ static int iterations_check(const struct pool4_iterations *it)
 	return -ERANGE;
 }
 
-const char *pool4_strerror(int err)
+const char *
+pool4_strerror(int err)
 {
 	switch (err) {
 	case 0:
@@ -510,13 +538,15 @@ const char *pool4_strerror(int err)
 
 /* ---- Sets ---- */
 
-static uint64_t set_key(enum l4proto proto, uint32_t mark)
+static uint64_t
+set_key(enum l4proto proto, uint32_t mark)
 {
 	return ((uint64_t)proto << 32) | mark;
 }
 
 /* Index of the first set whose key is >= (proto, mark). */
-static uint32_t set_lower_bound(const struct pool4 *p, enum l4proto proto, uint32_t mark)
+static uint32_t
+set_lower_bound(const struct pool4 *p, enum l4proto proto, uint32_t mark)
 {
 	uint64_t key = set_key(proto, mark);
 	uint32_t lo = 0, hi = p->nsets;
@@ -532,7 +562,8 @@ static uint32_t set_lower_bound(const struct pool4 *p, enum l4proto proto, uint3
 	return lo;
 }
 
-static struct pool4_set *set_find(const struct pool4 *p, enum l4proto proto, uint32_t mark)
+static struct pool4_set *
+set_find(const struct pool4 *p, enum l4proto proto, uint32_t mark)
 {
 	uint32_t i = set_lower_bound(p, proto, mark);
 
@@ -542,7 +573,8 @@ static struct pool4_set *set_find(const struct pool4 *p, enum l4proto proto, uin
 }
 
 /* Insert an empty (mark, proto) set with iterations auto. */
-static int set_insert(struct pool4 *p, enum l4proto proto, uint32_t mark, struct pool4_set **out)
+static int
+set_insert(struct pool4 *p, enum l4proto proto, uint32_t mark, struct pool4_set **out)
 {
 	uint32_t i = set_lower_bound(p, proto, mark);
 
@@ -566,7 +598,8 @@ static int set_insert(struct pool4 *p, enum l4proto proto, uint32_t mark, struct
 	return 0;
 }
 
-static void set_delete(struct pool4 *p, struct pool4_set *s)
+static void
+set_delete(struct pool4 *p, struct pool4_set *s)
 {
 	uint32_t i = (uint32_t)(s - p->sets);
 
@@ -579,8 +612,9 @@ static void set_delete(struct pool4 *p, struct pool4_set *s)
  * The 4->6 index of `proto` once set `mark` holds `repl`: the union of
  * every set of the protocol, the mark forgotten.
  */
-static int index_build(const struct pool4 *p, enum l4proto proto, uint32_t mark,
-		       const struct body *repl, struct body *out)
+static int
+index_build(const struct pool4 *p, enum l4proto proto, uint32_t mark, const struct body *repl,
+	    struct body *out)
 {
 	struct body acc;
 	int err;
@@ -606,7 +640,8 @@ static int index_build(const struct pool4 *p, enum l4proto proto, uint32_t mark,
 }
 
 /* Swap in a set's new body and its protocol's new index. */
-static void commit(struct pool4 *p, struct pool4_set *s, struct body *nb, struct body *ni)
+static void
+commit(struct pool4 *p, struct pool4_set *s, struct body *nb, struct body *ni)
 {
 	enum l4proto proto = s->proto;
 
@@ -618,7 +653,8 @@ static void commit(struct pool4 *p, struct pool4_set *s, struct body *nb, struct
 		set_delete(p, s);
 }
 
-int pool4_add(struct pool4 *p, const struct pool4_entry *e, const struct pool4_iterations *iter)
+int
+pool4_add(struct pool4 *p, const struct pool4_entry *e, const struct pool4_iterations *iter)
 {
 	struct pool4_range rect;
 	struct pool4_set *s;
@@ -655,7 +691,8 @@ err_free_nb:
 	return err;
 }
 
-int pool4_remove(struct pool4 *p, const struct pool4_entry *e)
+int
+pool4_remove(struct pool4 *p, const struct pool4_entry *e)
 {
 	struct pool4_range rect;
 	struct pool4_set *s;
@@ -684,7 +721,8 @@ int pool4_remove(struct pool4 *p, const struct pool4_entry *e)
 	return 0;
 }
 
-void pool4_flush(struct pool4 *p)
+void
+pool4_flush(struct pool4 *p)
 {
 	for (uint32_t i = 0; i < p->nsets; i++)
 		body_free(&p->sets[i].body);
@@ -698,7 +736,8 @@ void pool4_flush(struct pool4 *p)
 
 /* ---- Fallback ---- */
 
-static int cmp_range_addr(const void *a, const void *b)
+static int
+cmp_range_addr(const void *a, const void *b)
 {
 	uint32_t x = ((const struct pool4_range *)a)->addr_first;
 	uint32_t y = ((const struct pool4_range *)b)->addr_first;
@@ -707,7 +746,8 @@ static int cmp_range_addr(const void *a, const void *b)
 }
 
 /* Sorted, duplicate-free /32 items with the fallback ports. Returns count. */
-static uint32_t fallback_items(const struct in_addr *addrs, uint32_t n, struct pool4_range *out)
+static uint32_t
+fallback_items(const struct in_addr *addrs, uint32_t n, struct pool4_range *out)
 {
 	uint32_t m = 0;
 
@@ -724,7 +764,8 @@ static uint32_t fallback_items(const struct in_addr *addrs, uint32_t n, struct p
 	return m;
 }
 
-int pool4_set_fallback(struct pool4 *p, const struct in_addr *addrs, size_t n)
+int
+pool4_set_fallback(struct pool4 *p, const struct in_addr *addrs, size_t n)
 {
 	struct body nb[L4_COUNT] = {0};
 	struct pool4_range *items = NULL;
@@ -757,7 +798,8 @@ int pool4_set_fallback(struct pool4 *p, const struct in_addr *addrs, size_t n)
 
 /* ---- Life cycle ---- */
 
-struct pool4 *pool4_create(void)
+struct pool4 *
+pool4_create(void)
 {
 	struct pool4 *p = calloc(1, sizeof(*p));
 
@@ -771,7 +813,8 @@ struct pool4 *pool4_create(void)
 	return p;
 }
 
-void pool4_destroy(struct pool4 *p)
+void
+pool4_destroy(struct pool4 *p)
 {
 	if (!p)
 		return;
@@ -784,14 +827,16 @@ void pool4_destroy(struct pool4 *p)
 /* ---- Reads ---- */
 
 /* What answers for `proto` in 4->6: the entries, or the fallback. */
-static const struct body *effective_index(const struct pool4 *p, enum l4proto proto)
+static const struct body *
+effective_index(const struct pool4 *p, enum l4proto proto)
 {
 	if (p->index[proto].nranges)
 		return &p->index[proto];
 	return &p->fallback[proto].body;
 }
 
-bool pool4_contains(const struct pool4 *p, enum l4proto proto, const struct taddr4 *t)
+bool
+pool4_contains(const struct pool4 *p, enum l4proto proto, const struct taddr4 *t)
 {
 	const struct body *b;
 	const struct pool4_run *run;
@@ -803,7 +848,8 @@ bool pool4_contains(const struct pool4 *p, enum l4proto proto, const struct tadd
 	return run && run_has_port(b, run, t->port);
 }
 
-const struct pool4_set *pool4_find_set(const struct pool4 *p, uint32_t mark, enum l4proto proto)
+const struct pool4_set *
+pool4_find_set(const struct pool4 *p, uint32_t mark, enum l4proto proto)
 {
 	if ((unsigned)proto >= L4_COUNT)
 		return NULL;
@@ -812,7 +858,8 @@ const struct pool4_set *pool4_find_set(const struct pool4 *p, uint32_t mark, enu
 	return set_find(p, proto, mark);
 }
 
-uint32_t pool4_auto_iterations(uint64_t taddr_count)
+uint32_t
+pool4_auto_iterations(uint64_t taddr_count)
 {
 	uint64_t n = taddr_count / POOL4_AUTO_ITERATIONS_DIVISOR;
 
@@ -823,7 +870,8 @@ uint32_t pool4_auto_iterations(uint64_t taddr_count)
 	return (uint32_t)n;
 }
 
-uint64_t pool4_set_max_iterations(const struct pool4_set *s)
+uint64_t
+pool4_set_max_iterations(const struct pool4_set *s)
 {
 	switch (s->iter.kind) {
 	case POOL4_ITER_FIXED:
@@ -835,7 +883,8 @@ uint64_t pool4_set_max_iterations(const struct pool4_set *s)
 	}
 }
 
-void pool4_set_get_info(const struct pool4_set *s, struct pool4_set_info *out)
+void
+pool4_set_get_info(const struct pool4_set *s, struct pool4_set_info *out)
 {
 	*out = (struct pool4_set_info){
 		.mark = s->mark,
@@ -848,40 +897,47 @@ void pool4_set_get_info(const struct pool4_set *s, struct pool4_set_info *out)
 	};
 }
 
-enum l4proto pool4_set_proto(const struct pool4_set *s)
+enum l4proto
+pool4_set_proto(const struct pool4_set *s)
 {
 	return s->proto;
 }
 
-const struct pool4_range *pool4_set_ranges(const struct pool4_set *s, uint32_t *count)
+const struct pool4_range *
+pool4_set_ranges(const struct pool4_set *s, uint32_t *count)
 {
 	*count = s->body.nranges;
 	return s->body.ranges;
 }
 
-const struct pool4_run *pool4_set_runs(const struct pool4_set *s, uint32_t *count)
+const struct pool4_run *
+pool4_set_runs(const struct pool4_set *s, uint32_t *count)
 {
 	*count = s->body.nruns;
 	return s->body.runs;
 }
 
-uint64_t pool4_set_addr_count(const struct pool4_set *s)
+uint64_t
+pool4_set_addr_count(const struct pool4_set *s)
 {
 	return s->body.addrs;
 }
 
-uint64_t pool4_set_taddr_count(const struct pool4_set *s)
+uint64_t
+pool4_set_taddr_count(const struct pool4_set *s)
 {
 	return s->body.taddrs;
 }
 
-const struct pool4_run *pool4_set_find_run(const struct pool4_set *s, uint32_t addr)
+const struct pool4_run *
+pool4_set_find_run(const struct pool4_set *s, uint32_t addr)
 {
 	return body_find_run(&s->body, addr);
 }
 
-int pool4_get_set_info(const struct pool4 *p, uint32_t mark, enum l4proto proto,
-		       struct pool4_set_info *out)
+int
+pool4_get_set_info(const struct pool4 *p, uint32_t mark, enum l4proto proto,
+		   struct pool4_set_info *out)
 {
 	const struct pool4_set *s;
 
@@ -895,7 +951,8 @@ int pool4_get_set_info(const struct pool4 *p, uint32_t mark, enum l4proto proto,
 }
 
 /* Length of the largest CIDR block that starts at `first` and ends by `last`. */
-static uint8_t cidr_len(uint64_t first, uint64_t last)
+static uint8_t
+cidr_len(uint64_t first, uint64_t last)
 {
 	uint8_t len = 0;
 	uint64_t size = ADDR_END;
@@ -908,8 +965,9 @@ static uint8_t cidr_len(uint64_t first, uint64_t last)
 }
 
 /* One run of a set, cut into CIDR blocks, each with every port interval. */
-static int foreach_run(const struct pool4_set *s, const struct pool4_run *run,
-		       const struct pool4_set_info *info, pool4_entry_cb cb, void *ctx)
+static int
+foreach_run(const struct pool4_set *s, const struct pool4_run *run,
+	    const struct pool4_set_info *info, pool4_entry_cb cb, void *ctx)
 {
 	uint64_t a = run->addr_first;
 
@@ -935,7 +993,8 @@ static int foreach_run(const struct pool4_set *s, const struct pool4_run *run,
 	return 0;
 }
 
-int pool4_foreach(const struct pool4 *p, enum l4proto proto, pool4_entry_cb cb, void *ctx)
+int
+pool4_foreach(const struct pool4 *p, enum l4proto proto, pool4_entry_cb cb, void *ctx)
 {
 	if ((unsigned)proto >= L4_COUNT)
 		return 0;
@@ -955,7 +1014,8 @@ int pool4_foreach(const struct pool4 *p, enum l4proto proto, pool4_entry_cb cb, 
 	return 0;
 }
 
-int pool4_foreach_set(const struct pool4 *p, enum l4proto proto, pool4_set_cb cb, void *ctx)
+int
+pool4_foreach_set(const struct pool4 *p, enum l4proto proto, pool4_set_cb cb, void *ctx)
 {
 	if ((unsigned)proto >= L4_COUNT)
 		return 0;
@@ -972,7 +1032,8 @@ int pool4_foreach_set(const struct pool4 *p, enum l4proto proto, pool4_set_cb cb
 	return 0;
 }
 
-uint32_t pool4_port_count(const struct pool4 *p, enum l4proto proto, struct in_addr addr)
+uint32_t
+pool4_port_count(const struct pool4 *p, enum l4proto proto, struct in_addr addr)
 {
 	const struct body *b;
 	const struct pool4_run *run;
@@ -984,7 +1045,8 @@ uint32_t pool4_port_count(const struct pool4 *p, enum l4proto proto, struct in_a
 	return run ? run_port_count(b, run) : 0;
 }
 
-int pool4_foreach_address(const struct pool4 *p, enum l4proto proto, pool4_addr_cb cb, void *ctx)
+int
+pool4_foreach_address(const struct pool4 *p, enum l4proto proto, pool4_addr_cb cb, void *ctx)
 {
 	const struct body *b;
 
@@ -1005,7 +1067,8 @@ int pool4_foreach_address(const struct pool4 *p, enum l4proto proto, pool4_addr_
 	return 0;
 }
 
-size_t pool4_memory_bytes(const struct pool4 *p)
+size_t
+pool4_memory_bytes(const struct pool4 *p)
 {
 	size_t bytes = sizeof(*p) + p->setcap * sizeof(*p->sets);
 

@@ -83,20 +83,22 @@ struct walk {
 	struct taddr4 found;
 };
 
-void rfc6056_init(struct rfc6056 *r, const struct siphash_key *key, uint8_t f_args)
+void
+rfc6056_init(struct rfc6056 *r, const struct siphash_key *key, uint8_t f_args)
 {
 	*r = (struct rfc6056){.key = *key, .f_args = f_args & RFC6056_F_MASK};
 }
 
-static size_t put_port(uint8_t *buf, uint16_t port)
+static size_t
+put_port(uint8_t *buf, uint16_t port)
 {
 	buf[0] = (uint8_t)(port >> 8);
 	buf[1] = (uint8_t)port;
 	return 2;
 }
 
-uint64_t rfc6056_offset(const struct rfc6056 *r, const struct taddr6 *src6,
-			const struct taddr6 *dst6)
+uint64_t
+rfc6056_offset(const struct rfc6056 *r, const struct taddr6 *src6, const struct taddr6 *dst6)
 {
 	/* Tag byte: keeps F() apart from the address hash below even when
 	 * f-args selects the source address alone. */
@@ -120,7 +122,8 @@ uint64_t rfc6056_offset(const struct rfc6056 *r, const struct taddr6 *src6,
 }
 
 /* RFC 4787 REQ-2: one IPv6 host, one IPv4 address, stable for the key. */
-static uint64_t address_hash(const struct rfc6056 *r, const struct in6_addr *src)
+static uint64_t
+address_hash(const struct rfc6056 *r, const struct in6_addr *src)
 {
 	uint8_t buf[1 + sizeof(*src)];
 
@@ -135,7 +138,8 @@ static uint64_t address_hash(const struct rfc6056 *r, const struct in6_addr *src
  * that the later ones could not use. A taker never probes more than its
  * own taddrs, so what it leaves goes on to the next.
  */
-static uint64_t allowance(uint64_t left, uint64_t later)
+static uint64_t
+allowance(uint64_t left, uint64_t later)
 {
 	uint64_t a = left - left / 2;
 
@@ -145,7 +149,8 @@ static uint64_t allowance(uint64_t left, uint64_t later)
 }
 
 /* Lane order as explained at the top of the file. */
-static unsigned lanes_for(enum l4proto proto, uint16_t sport, struct lane *out)
+static unsigned
+lanes_for(enum l4proto proto, uint16_t sport, struct lane *out)
 {
 	uint32_t par = sport & 1u;
 	bool low = sport < 1024;
@@ -172,8 +177,8 @@ static unsigned lanes_for(enum l4proto proto, uint16_t sport, struct lane *out)
  * The ports of `r` inside lane `l`: returns how many, and the first and
  * last of them (both of the lane's parity).
  */
-static uint32_t lane_span(const struct pool4_range *r, const struct lane *l, uint32_t *first,
-			  uint32_t *last)
+static uint32_t
+lane_span(const struct pool4_range *r, const struct lane *l, uint32_t *first, uint32_t *last)
 {
 	uint32_t lo = r->port_min > l->lo ? r->port_min : l->lo;
 	uint32_t hi = r->port_max < l->hi ? r->port_max : l->hi;
@@ -191,7 +196,8 @@ static uint32_t lane_span(const struct pool4_range *r, const struct lane *l, uin
 	return (hi - lo) / 2 + 1;
 }
 
-static uint32_t lane_count(const struct pool4_range *r, uint32_t n, const struct lane *l)
+static uint32_t
+lane_count(const struct pool4_range *r, uint32_t n, const struct lane *l)
 {
 	uint32_t total = 0, first, last;
 
@@ -204,7 +210,8 @@ static uint32_t lane_count(const struct pool4_range *r, uint32_t n, const struct
  * Ask the BIB about one taddr, if `*left` allows; true when it is free
  * (then it is `found`).
  */
-static bool probe(struct walk *w, uint32_t addr, uint32_t port, uint64_t *left)
+static bool
+probe(struct walk *w, uint32_t addr, uint32_t port, uint64_t *left)
 {
 	struct taddr4 t = {.addr.s_addr = htonl(addr), .port = (uint16_t)port};
 
@@ -222,8 +229,8 @@ static bool probe(struct walk *w, uint32_t addr, uint32_t port, uint64_t *left)
 }
 
 /* Port number `k` (0-based) of lane `l` in the run's items; sets *item. */
-static uint32_t lane_port_at(const struct pool4_range *r, const struct lane *l, uint64_t k,
-			     uint32_t *item)
+static uint32_t
+lane_port_at(const struct pool4_range *r, const struct lane *l, uint64_t k, uint32_t *item)
 {
 	uint32_t first = 0, last, i = 0;
 
@@ -239,8 +246,9 @@ static uint32_t lane_port_at(const struct pool4_range *r, const struct lane *l, 
 }
 
 /* The lane port after `port` (in item *item), wrapping around the run. */
-static uint32_t lane_next(const struct pool4_range *r, uint32_t n, const struct lane *l,
-			  uint32_t port, uint32_t *item)
+static uint32_t
+lane_next(const struct pool4_range *r, uint32_t n, const struct lane *l, uint32_t port,
+	  uint32_t *item)
 {
 	uint32_t first, last;
 
@@ -258,8 +266,9 @@ static uint32_t lane_next(const struct pool4_range *r, uint32_t n, const struct 
  * through the lane, wrapping, until a free port or `left` probes are used.
  * `skip` is the source port when preservation already probed it.
  */
-static bool walk_lane(struct walk *w, uint32_t addr, const struct pool4_run *run,
-		      const struct lane *l, int32_t skip, uint64_t left)
+static bool
+walk_lane(struct walk *w, uint32_t addr, const struct pool4_run *run, const struct lane *l,
+	  int32_t skip, uint64_t left)
 {
 	const struct pool4_range *r = w->ranges + run->first;
 	uint32_t total = lane_count(r, run->count, l);
@@ -283,7 +292,8 @@ static bool walk_lane(struct walk *w, uint32_t addr, const struct pool4_run *run
 	return false;
 }
 
-static bool run_has_port(const struct pool4_range *r, uint32_t n, uint16_t port)
+static bool
+run_has_port(const struct pool4_range *r, uint32_t n, uint16_t port)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (r[i].port_min <= port && port <= r[i].port_max)
@@ -291,7 +301,8 @@ static bool run_has_port(const struct pool4_range *r, uint32_t n, uint16_t port)
 	return false;
 }
 
-static uint64_t run_ports(const struct pool4_range *r, uint32_t n)
+static uint64_t
+run_ports(const struct pool4_range *r, uint32_t n)
 {
 	uint64_t ports = 0;
 
@@ -301,7 +312,8 @@ static uint64_t run_ports(const struct pool4_range *r, uint32_t n)
 }
 
 /* All the port rules on one address of the set, within `left` probes. */
-static bool try_address(struct walk *w, const struct pool4_run *run, uint32_t addr, uint64_t left)
+static bool
+try_address(struct walk *w, const struct pool4_run *run, uint32_t addr, uint64_t left)
 {
 	const struct pool4_range *r = w->ranges + run->first;
 	uint16_t sport = w->q->src6->port;
@@ -330,7 +342,8 @@ static bool try_address(struct walk *w, const struct pool4_run *run, uint32_t ad
 }
 
 /* The run holding address number `k` of the set (0-based). */
-static uint32_t run_at(const struct pool4_run *runs, uint32_t nruns, uint64_t k)
+static uint32_t
+run_at(const struct pool4_run *runs, uint32_t nruns, uint64_t k)
 {
 	uint32_t lo = 0, hi = nruns;
 
@@ -351,8 +364,9 @@ static uint32_t run_at(const struct pool4_run *runs, uint32_t nruns, uint64_t k)
  * preferred address (host order) already tried, or -1; `rest` the taddrs
  * not tried yet.
  */
-static bool walk_addresses(struct walk *w, const struct pool4_set *set, uint64_t start,
-			   int64_t skip, uint64_t rest)
+static bool
+walk_addresses(struct walk *w, const struct pool4_set *set, uint64_t start, int64_t skip,
+	       uint64_t rest)
 {
 	uint32_t nruns;
 	const struct pool4_run *runs = pool4_set_runs(set, &nruns);
@@ -384,8 +398,9 @@ static bool walk_addresses(struct walk *w, const struct pool4_set *set, uint64_t
 
 /* RFC 4787 REQ-2: the address the host already uses, if it is in the set.
  * Returns its taddr count (0 when not tried). */
-static uint64_t try_preferred(struct walk *w, const struct pool4_set *set, uint64_t rest,
-			      int64_t *skip, bool *found)
+static uint64_t
+try_preferred(struct walk *w, const struct pool4_set *set, uint64_t rest, int64_t *skip,
+	      bool *found)
 {
 	const struct pool4_run *run;
 	uint64_t size;
@@ -403,8 +418,9 @@ static uint64_t try_preferred(struct walk *w, const struct pool4_set *set, uint6
 	return size;
 }
 
-enum stat_id rfc6056_choose(struct rfc6056 *r, const struct pool4_set *set,
-			    const struct rfc6056_query *q, struct rfc6056_result *res)
+enum stat_id
+rfc6056_choose(struct rfc6056 *r, const struct pool4_set *set, const struct rfc6056_query *q,
+	       struct rfc6056_result *res)
 {
 	struct walk w = {.q = q};
 	uint64_t rest, max;

@@ -18,27 +18,31 @@ struct session_stored {
 	uint32_t ss_handle;
 };
 
-static struct session *at(const struct bib *db, uint32_t idx)
+static struct session *
+at(const struct bib *db, uint32_t idx)
 {
 	return session_at(db, idx);
 }
 
-static struct bib_entry *entry_of(const struct bib *db, const struct session *s)
+static struct bib_entry *
+entry_of(const struct bib *db, const struct session *s)
 {
 	return bib_entry_at(db, s->se_bib);
 }
 
 /* RFC 6146 §3.5.3: an ICMP session's remote "port" is the identifier on
  * each side; TCP and UDP keep the remote port across the translation. */
-static uint16_t rport6(const struct session *s, const struct bib_entry *e)
+static uint16_t
+rport6(const struct session *s, const struct bib_entry *e)
 {
 	return e->be_proto == L4_ICMP ? e->be_port6 : s->se_rport;
 }
 
 /* --- keys ------------------------------------------------------------ */
 
-static uint64_t key64(const struct bib *db, uint8_t proto, const struct in6_addr *src,
-		      uint16_t sport, struct in_addr dst, uint16_t dport)
+static uint64_t
+key64(const struct bib *db, uint8_t proto, const struct in6_addr *src, uint16_t sport,
+      struct in_addr dst, uint16_t dport)
 {
 	uint8_t k[25];
 
@@ -52,8 +56,9 @@ static uint64_t key64(const struct bib *db, uint8_t proto, const struct in6_addr
 	return siphash(&db->cfg.key, k, sizeof(k));
 }
 
-static uint64_t key46(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
-		      struct in_addr remote, uint16_t rport)
+static uint64_t
+key46(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
+      struct in_addr remote, uint16_t rport)
 {
 	uint8_t k[13];
 
@@ -67,43 +72,50 @@ static uint64_t key46(const struct bib *db, uint8_t proto, struct in_addr mask, 
 	return siphash(&db->cfg.key, k, sizeof(k));
 }
 
-static uint64_t session_key64(const struct bib *db, const struct session *s)
+static uint64_t
+session_key64(const struct bib *db, const struct session *s)
 {
 	const struct bib_entry *e = entry_of(db, s);
 
 	return key64(db, e->be_proto, &e->be_addr6, e->be_port6, s->se_raddr4, rport6(s, e));
 }
 
-static uint64_t session_key46(const struct bib *db, const struct session *s)
+static uint64_t
+session_key46(const struct bib *db, const struct session *s)
 {
 	const struct bib_entry *e = entry_of(db, s);
 
 	return key46(db, e->be_proto, e->be_addr4, e->be_port4, s->se_raddr4, s->se_rport);
 }
 
-static uint64_t rehash64(const void *ctx, const void *elem)
+static uint64_t
+rehash64(const void *ctx, const void *elem)
 {
 	return session_key64(ctx, elem);
 }
 
-static uint64_t rehash46(const void *ctx, const void *elem)
+static uint64_t
+rehash46(const void *ctx, const void *elem)
 {
 	return session_key46(ctx, elem);
 }
 
-static uint64_t key_stored(const struct bib *db, uint32_t session_idx)
+static uint64_t
+key_stored(const struct bib *db, uint32_t session_idx)
 {
 	return siphash(&db->cfg.key, &session_idx, sizeof(session_idx));
 }
 
-static uint64_t rehash_stored(const void *ctx, const void *elem)
+static uint64_t
+rehash_stored(const void *ctx, const void *elem)
 {
 	return key_stored(ctx, ((const struct session_stored *)elem)->ss_session);
 }
 
 /* --- life cycle (called by bib.c) ------------------------------------- */
 
-int session_init(struct bib *db, uint32_t expected)
+int
+session_init(struct bib *db, uint32_t expected)
 {
 	hashtab_pool_init(&db->sessions, sizeof(struct session));
 	hashtab_pool_init(&db->stored, sizeof(struct session_stored));
@@ -117,7 +129,8 @@ int session_init(struct bib *db, uint32_t expected)
 	return 0;
 }
 
-void session_fini(struct bib *db)
+void
+session_fini(struct bib *db)
 {
 	for (uint32_t i = hashtab_pool_next_live(&db->stored, 1); i;
 	     i = hashtab_pool_next_live(&db->stored, i + 1)) {
@@ -133,7 +146,8 @@ void session_fini(struct bib *db)
 	hashtab_pool_fini(&db->stored);
 }
 
-size_t session_memory(const struct bib *db)
+size_t
+session_memory(const struct bib *db)
 {
 	return hashtab_pool_bytes(&db->sessions) + hashtab_bytes(&db->by64) +
 	       hashtab_bytes(&db->by46) + hashtab_pool_bytes(&db->stored) +
@@ -142,7 +156,8 @@ size_t session_memory(const struct bib *db)
 
 /* --- expiry lists ---------------------------------------------------- */
 
-static void list_unlink(struct bib *db, struct session *s)
+static void
+list_unlink(struct bib *db, struct session *s)
 {
 	struct session_list *l = &db->lists[s->se_timer];
 
@@ -157,7 +172,8 @@ static void list_unlink(struct bib *db, struct session *s)
 	s->se_prev = s->se_next = HASHTAB_NIL;
 }
 
-static void list_append(struct bib *db, struct session *s, enum session_timer timer)
+static void
+list_append(struct bib *db, struct session *s, enum session_timer timer)
 {
 	struct session_list *l = &db->lists[timer];
 
@@ -177,7 +193,8 @@ static void list_append(struct bib *db, struct session *s, enum session_timer ti
  * used this millisecond on this list needs no move: everything after it
  * was used at the same time.
  */
-static void arm(struct bib *db, struct session *s, enum session_timer timer, uint64_t now)
+static void
+arm(struct bib *db, struct session *s, enum session_timer timer, uint64_t now)
 {
 	if (s->se_timer == timer && (s->se_last_use == now || db->lists[timer].tail == s->se_idx)) {
 		s->se_last_use = now;
@@ -190,7 +207,8 @@ static void arm(struct bib *db, struct session *s, enum session_timer timer, uin
 
 /* --- stored packets -------------------------------------------------- */
 
-static uint32_t stored_lookup(const struct bib *db, uint32_t session_idx, uint64_t hv)
+static uint32_t
+stored_lookup(const struct bib *db, uint32_t session_idx, uint64_t hv)
 {
 	for (uint32_t i = hashtab_first(&db->stored_by_session, hv); i;
 	     i = hashtab_next(&db->stored_by_session, i)) {
@@ -203,7 +221,8 @@ static uint32_t stored_lookup(const struct bib *db, uint32_t session_idx, uint64
 }
 
 /* Takes the stored packet away from `s`; false when it holds none. */
-static bool stored_detach(struct bib *db, const struct session *s, uint32_t *handle)
+static bool
+stored_detach(struct bib *db, const struct session *s, uint32_t *handle)
 {
 	uint64_t hv;
 	uint32_t i;
@@ -220,7 +239,8 @@ static bool stored_detach(struct bib *db, const struct session *s, uint32_t *han
 	return true;
 }
 
-static void stored_release(struct bib *db, const struct session *s)
+static void
+stored_release(struct bib *db, const struct session *s)
 {
 	uint32_t handle;
 
@@ -228,7 +248,8 @@ static void stored_release(struct bib *db, const struct session *s)
 		db->cfg.hooks.release_stored(db->cfg.hooks.ctx, handle);
 }
 
-int session_attach_stored(struct bib *db, struct session *s, uint32_t handle, uint64_t now)
+int
+session_attach_stored(struct bib *db, struct session *s, uint32_t handle, uint64_t now)
 {
 	uint32_t i;
 
@@ -248,7 +269,8 @@ int session_attach_stored(struct bib *db, struct session *s, uint32_t handle, ui
 	return 0;
 }
 
-bool session_stored(const struct bib *db, const struct session *s, uint32_t *handle)
+bool
+session_stored(const struct bib *db, const struct session *s, uint32_t *handle)
 {
 	uint32_t i;
 
@@ -263,15 +285,17 @@ bool session_stored(const struct bib *db, const struct session *s, uint32_t *han
 	return true;
 }
 
-uint32_t session_stored_count(const struct bib *db)
+uint32_t
+session_stored_count(const struct bib *db)
 {
 	return db->stored.used;
 }
 
 /* --- lookups --------------------------------------------------------- */
 
-static struct session *walk6(const struct bib *db, uint64_t hv, uint8_t proto,
-			     const struct taddr6 *src, const struct taddr4 *dst)
+static struct session *
+walk6(const struct bib *db, uint64_t hv, uint8_t proto, const struct taddr6 *src,
+      const struct taddr4 *dst)
 {
 	for (uint32_t i = hashtab_first(&db->by64, hv); i; i = at(db, i)->se_next64) {
 		struct session *s = at(db, i);
@@ -289,8 +313,9 @@ static struct session *walk6(const struct bib *db, uint64_t hv, uint8_t proto,
 	return NULL;
 }
 
-static struct session *walk4(const struct bib *db, uint64_t hv, uint8_t proto,
-			     const struct taddr4 *dst, const struct taddr4 *src)
+static struct session *
+walk4(const struct bib *db, uint64_t hv, uint8_t proto, const struct taddr4 *dst,
+      const struct taddr4 *src)
 {
 	for (uint32_t i = hashtab_first(&db->by46, hv); i; i = at(db, i)->se_next46) {
 		struct session *s = at(db, i);
@@ -306,8 +331,9 @@ static struct session *walk4(const struct bib *db, uint64_t hv, uint8_t proto,
 	return NULL;
 }
 
-struct session *session_find6(const struct bib *db, enum l4proto proto, const struct taddr6 *src,
-			      const struct taddr4 *dst)
+struct session *
+session_find6(const struct bib *db, enum l4proto proto, const struct taddr6 *src,
+	      const struct taddr4 *dst)
 {
 	if ((unsigned)proto >= L4_COUNT || !src || !dst)
 		return NULL;
@@ -315,8 +341,9 @@ struct session *session_find6(const struct bib *db, enum l4proto proto, const st
 		     (uint8_t)proto, src, dst);
 }
 
-struct session *session_find4(const struct bib *db, enum l4proto proto, const struct taddr4 *dst,
-			      const struct taddr4 *src)
+struct session *
+session_find4(const struct bib *db, enum l4proto proto, const struct taddr4 *dst,
+	      const struct taddr4 *src)
 {
 	if ((unsigned)proto >= L4_COUNT || !src || !dst)
 		return NULL;
@@ -324,7 +351,8 @@ struct session *session_find4(const struct bib *db, enum l4proto proto, const st
 		     (uint8_t)proto, dst, src);
 }
 
-static void prefetch_bucket(const struct hashtab *h, uint64_t hv)
+static void
+prefetch_bucket(const struct hashtab *h, uint64_t hv)
 {
 	__builtin_prefetch(&h->heads[hv & h->mask]);
 }
@@ -335,8 +363,8 @@ static void prefetch_bucket(const struct hashtab *h, uint64_t hv)
  * a burst one stage at a time, prefetching what the next stage reads,
  * lets the misses of different packets overlap.
  */
-static void prefetch_chain_heads(const struct bib *db, const struct hashtab *h, const uint64_t *hv,
-				 unsigned n)
+static void
+prefetch_chain_heads(const struct bib *db, const struct hashtab *h, const uint64_t *hv, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t idx = hashtab_first(h, hv[i]);
@@ -346,8 +374,9 @@ static void prefetch_chain_heads(const struct bib *db, const struct hashtab *h, 
 	}
 }
 
-static void prefetch_chain_entries(const struct bib *db, const struct hashtab *h,
-				   const uint64_t *hv, unsigned n)
+static void
+prefetch_chain_entries(const struct bib *db, const struct hashtab *h, const uint64_t *hv,
+		       unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t idx = hashtab_first(h, hv[i]);
@@ -357,8 +386,9 @@ static void prefetch_chain_entries(const struct bib *db, const struct hashtab *h
 	}
 }
 
-void session_find6_burst(const struct bib *db, const struct session_query *q, unsigned n,
-			 struct session **out)
+void
+session_find6_burst(const struct bib *db, const struct session_query *q, unsigned n,
+		    struct session **out)
 {
 	uint64_t hv[SESSION_BURST];
 
@@ -381,8 +411,9 @@ void session_find6_burst(const struct bib *db, const struct session_query *q, un
 	}
 }
 
-void session_find4_burst(const struct bib *db, const struct session_query *q, unsigned n,
-			 struct session **out)
+void
+session_find4_burst(const struct bib *db, const struct session_query *q, unsigned n,
+		    struct session **out)
 {
 	uint64_t hv[SESSION_BURST];
 
@@ -407,7 +438,8 @@ void session_find4_burst(const struct bib *db, const struct session_query *q, un
 
 /* --- creation -------------------------------------------------------- */
 
-static enum session_timer timer_for(enum l4proto proto, enum tcp_state state)
+static enum session_timer
+timer_for(enum l4proto proto, enum tcp_state state)
 {
 	if (proto == L4_UDP)
 		return SESSION_TIMER_UDP;
@@ -423,7 +455,8 @@ static enum session_timer timer_for(enum l4proto proto, enum tcp_state state)
 	}
 }
 
-static int check_tuple(const struct session_tuple *t, enum tcp_state state)
+static int
+check_tuple(const struct session_tuple *t, enum tcp_state state)
 {
 	if (!t || (unsigned)t->proto >= L4_COUNT)
 		return -EINVAL;
@@ -434,8 +467,8 @@ static int check_tuple(const struct session_tuple *t, enum tcp_state state)
 	return t->dst6.port == t->dst4.port ? 0 : -EINVAL;
 }
 
-static void log_session(const struct bib *db, const struct session *s, enum bib_event_type type,
-			uint64_t now)
+static void
+log_session(const struct bib *db, const struct session *s, enum bib_event_type type, uint64_t now)
 {
 	struct session_tuple t;
 	struct bib_event ev = {.time = now, .type = type};
@@ -452,7 +485,8 @@ static void log_session(const struct bib *db, const struct session *s, enum bib_
 	bib_log(db, &ev);
 }
 
-static void bib_list_add(struct bib *db, struct session *s)
+static void
+bib_list_add(struct bib *db, struct session *s)
 {
 	struct bib_entry *e = entry_of(db, s);
 
@@ -463,7 +497,8 @@ static void bib_list_add(struct bib *db, struct session *s)
 	e->be_sessions = s->se_idx;
 }
 
-static void bib_list_del(struct bib *db, struct session *s)
+static void
+bib_list_del(struct bib *db, struct session *s)
 {
 	if (s->se_bprev)
 		at(db, s->se_bprev)->se_bnext = s->se_bnext;
@@ -474,9 +509,9 @@ static void bib_list_del(struct bib *db, struct session *s)
 }
 
 /* Every check passed and memory is reserved: nothing can fail now. */
-static struct session *create(struct bib *db, const struct session_tuple *t, uint32_t bib_idx,
-			      enum tcp_state state, uint64_t now, const uint64_t hv[2],
-			      const struct bib_keys *k)
+static struct session *
+create(struct bib *db, const struct session_tuple *t, uint32_t bib_idx, enum tcp_state state,
+       uint64_t now, const uint64_t hv[2], const struct bib_keys *k)
 {
 	uint32_t idx = hashtab_pool_alloc(&db->sessions);
 	struct session *s = at(db, idx);
@@ -498,8 +533,9 @@ static struct session *create(struct bib *db, const struct session_tuple *t, uin
 	return s;
 }
 
-int session_add(struct bib *db, const struct session_tuple *t, enum tcp_state state, uint64_t now,
-		struct session **out)
+int
+session_add(struct bib *db, const struct session_tuple *t, enum tcp_state state, uint64_t now,
+	    struct session **out)
 {
 	struct taddr4 dst;
 	struct bib_keys k;
@@ -538,13 +574,14 @@ int session_add(struct bib *db, const struct session_tuple *t, enum tcp_state st
 
 /* --- refresh and TCP ------------------------------------------------- */
 
-void session_refresh(struct bib *db, struct session *s, uint64_t now)
+void
+session_refresh(struct bib *db, struct session *s, uint64_t now)
 {
 	arm(db, s, (enum session_timer)s->se_timer, now);
 }
 
-enum tcp_fate session_tcp_update(struct bib *db, struct session *s, enum tcp_dir dir, uint8_t flags,
-				 uint64_t now)
+enum tcp_fate
+session_tcp_update(struct bib *db, struct session *s, enum tcp_dir dir, uint8_t flags, uint64_t now)
 {
 	const struct tcp_settings settings = {
 		.handle_rst_during_fin_rcv = db->cfg.handle_rst_during_fin_rcv,
@@ -579,7 +616,8 @@ enum tcp_fate session_tcp_update(struct bib *db, struct session *s, enum tcp_dir
 
 /* --- removal --------------------------------------------------------- */
 
-static void destroy(struct bib *db, struct session *s, uint64_t now, bool release_bib)
+static void
+destroy(struct bib *db, struct session *s, uint64_t now, bool release_bib)
 {
 	uint32_t idx = s->se_idx, bib_idx = s->se_bib;
 	struct bib_entry *e = entry_of(db, s);
@@ -597,13 +635,15 @@ static void destroy(struct bib *db, struct session *s, uint64_t now, bool releas
 		bib_release_if_unused(db, bib_idx, now);
 }
 
-void session_remove(struct bib *db, struct session *s, uint64_t now)
+void
+session_remove(struct bib *db, struct session *s, uint64_t now)
 {
 	if (s)
 		destroy(db, s, now, true);
 }
 
-void session_remove_of_bib(struct bib *db, uint32_t bib_idx, uint64_t now)
+void
+session_remove_of_bib(struct bib *db, uint32_t bib_idx, uint64_t now)
 {
 	uint32_t i;
 
@@ -613,8 +653,9 @@ void session_remove_of_bib(struct bib *db, uint32_t bib_idx, uint64_t now)
 
 /* --- sweep ----------------------------------------------------------- */
 
-static void report(const struct bib *db, const struct session *s, enum session_action_type type,
-		   uint32_t stored, session_action_fn fn, void *arg)
+static void
+report(const struct bib *db, const struct session *s, enum session_action_type type,
+       uint32_t stored, session_action_fn fn, void *arg)
 {
 	struct session_action a = {.type = type, .stored = stored};
 
@@ -623,8 +664,9 @@ static void report(const struct bib *db, const struct session *s, enum session_a
 }
 
 /* The head of `timer`'s list ran out. */
-static void expire(struct bib *db, struct session *s, enum session_timer timer, uint64_t now,
-		   session_action_fn fn, void *arg)
+static void
+expire(struct bib *db, struct session *s, enum session_timer timer, uint64_t now,
+       session_action_fn fn, void *arg)
 {
 	uint32_t handle;
 
@@ -645,8 +687,8 @@ static void expire(struct bib *db, struct session *s, enum session_timer timer, 
 	destroy(db, s, now, true);
 }
 
-unsigned session_sweep(struct bib *db, uint64_t now, unsigned budget, session_action_fn fn,
-		       void *arg)
+unsigned
+session_sweep(struct bib *db, uint64_t now, unsigned budget, session_action_fn fn, void *arg)
 {
 	unsigned expired = 0;
 
@@ -668,17 +710,20 @@ unsigned session_sweep(struct bib *db, uint64_t now, unsigned budget, session_ac
 
 /* --- display --------------------------------------------------------- */
 
-struct bib_entry *session_bib(const struct bib *db, const struct session *s)
+struct bib_entry *
+session_bib(const struct bib *db, const struct session *s)
 {
 	return entry_of(db, s);
 }
 
-enum l4proto session_proto(const struct bib *db, const struct session *s)
+enum l4proto
+session_proto(const struct bib *db, const struct session *s)
 {
 	return (enum l4proto)entry_of(db, s)->be_proto;
 }
 
-void session_get_tuple(const struct bib *db, const struct session *s, struct session_tuple *out)
+void
+session_get_tuple(const struct bib *db, const struct session *s, struct session_tuple *out)
 {
 	const struct bib_entry *e = entry_of(db, s);
 
@@ -689,7 +734,8 @@ void session_get_tuple(const struct bib *db, const struct session *s, struct ses
 	out->dst4 = (struct taddr4){.addr = s->se_raddr4, .port = s->se_rport};
 }
 
-uint64_t session_expires_in(const struct bib *db, const struct session *s, uint64_t now)
+uint64_t
+session_expires_in(const struct bib *db, const struct session *s, uint64_t now)
 {
 	uint64_t idle = now > s->se_last_use ? now - s->se_last_use : 0;
 	uint64_t timeout = db->cfg.timeout[s->se_timer];
@@ -697,15 +743,17 @@ uint64_t session_expires_in(const struct bib *db, const struct session *s, uint6
 	return idle < timeout ? timeout - idle : 0;
 }
 
-uint32_t session_count(const struct bib *db, enum l4proto proto)
+uint32_t
+session_count(const struct bib *db, enum l4proto proto)
 {
 	if (proto == L4_COUNT)
 		return db->sessions.used;
 	return (unsigned)proto < L4_COUNT ? db->nsessions[proto] : 0;
 }
 
-int session_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor,
-		    session_visit_fn visit, void *arg)
+int
+session_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor, session_visit_fn visit,
+		void *arg)
 {
 	uint32_t i = hashtab_pool_next_live(&db->sessions, *cursor);
 

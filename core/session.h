@@ -189,7 +189,8 @@ int session_foreach(const struct bib *db, enum l4proto proto, uint32_t *cursor,
 		    session_visit_fn visit, void *arg);
 
 /* For bib.c only. */
-static inline struct session *session_at(const struct bib *db, uint32_t idx)
+static inline struct session *
+session_at(const struct bib *db, uint32_t idx)
 {
 	return hashtab_pool_at(&db->sessions, idx);
 }

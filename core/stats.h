@@ -16,20 +16,22 @@
 
 /* X(id, explanation) */
 #define STAT_LIST(X)                                                                               \
-	/* Not a counter: "carry on". Must stay first (value 0). */                               \
+	/* Not a counter: "carry on". Must stay first (value 0). */                                \
 	X(OK, "Not a drop: the packet continues.")                                                 \
 	/* Totals */                                                                               \
 	X(RECEIVED6, "IPv6 packets received.")                                                     \
 	X(RECEIVED4, "IPv4 packets received.")                                                     \
 	X(SUCCESS, "Packets translated and sent.")                                                 \
 	X(UNKNOWN, "Programming error: a case the code did not expect.")                           \
-	/* IPv6 header and extension header chain */                                              \
+	/* IPv6 header and extension header chain */                                               \
 	X(HDR6_TRUNCATED, "IPv6 packet shorter than its fixed header.")                            \
 	X(HDR6_VERSION, "IPv6 packet whose version field is not 6.")                               \
 	X(HDR6_PAYLOAD_LEN, "IPv6 payload length disagrees with the bytes received.")              \
 	X(HDR6_EXT_TRUNCATED, "IPv6 extension header runs past the end of the packet.")            \
-	X(HDR6_EXT_UNKNOWN, "IPv6 packet with an extension header or next header we can't translate.") \
-	X(HDR6_HOP_BY_HOP_NOT_FIRST, "IPv6 hop-by-hop options header not right after the fixed header.") \
+	X(HDR6_EXT_UNKNOWN,                                                                        \
+	  "IPv6 packet with an extension header or next header we can't translate.")               \
+	X(HDR6_HOP_BY_HOP_NOT_FIRST,                                                               \
+	  "IPv6 hop-by-hop options header not right after the fixed header.")                      \
 	X(HDR6_EXT_CHAIN_TOO_LONG, "IPv6 extension header chain longer than we accept.")           \
 	X(HDR6_DOUBLE_FRAG, "IPv6 packet with two Fragment headers.")                              \
 	X(HDR6_FRAG_THEN_EXT, "IPv6 packet with an extension header after its Fragment header.")   \
@@ -61,53 +63,76 @@
 	X(INNER_MALFORMED, "ICMP error whose inner packet has a bad header.")                      \
 	X(INNER_PROTO_UNKNOWN, "ICMP error quoting a protocol other than TCP, UDP or ICMP.")       \
 	X(INNER_ICMP_ERROR, "ICMP error quoting another ICMP error.")                              \
-	X(INNER_NO_PORTS, "ICMP error whose inner packet lacks the ports (non-first fragment or cut short).") \
+	X(INNER_NO_PORTS,                                                                          \
+	  "ICMP error whose inner packet lacks the ports (non-first fragment or cut short).")      \
 	X(INNER_FAMILY, "ICMP error quoting a packet of the other IP version.")                    \
 	/* RFC 7915 translation, 6 -> 4 */                                                         \
 	X(XLAT64_HOP_LIMIT, "IPv6 hop limit would expire in translation (Time Exceeded sent).")    \
-	X(XLAT64_SEGMENTS_LEFT, "IPv6 Routing header with Segments Left non-zero (RFC 7915 §5.1).") \
-	X(XLAT64_PARAM_PROB_PTR, "ICMPv6 Parameter Problem pointer with no IPv4 equivalent.")     \
+	X(XLAT64_SEGMENTS_LEFT,                                                                    \
+	  "IPv6 Routing header with Segments Left non-zero (RFC 7915 §5.1).")                      \
+	X(XLAT64_PARAM_PROB_PTR, "ICMPv6 Parameter Problem pointer with no IPv4 equivalent.")      \
 	X(XLAT64_NO_ROOM, "Not enough room in the buffer to translate 6->4.")                      \
-	X(XLAT64_TOO_BIG, "IPv6 packet (or quoted packet) whose IPv4 form would exceed 65535 bytes.") \
-	X(XLAT64_ICMP_FRAG, "First fragment of an ICMPv6 echo: its checksum needs the whole datagram.") \
+	X(XLAT64_TOO_BIG,                                                                          \
+	  "IPv6 packet (or quoted packet) whose IPv4 form would exceed 65535 bytes.")              \
+	X(XLAT64_ICMP_FRAG,                                                                        \
+	  "First fragment of an ICMPv6 echo: its checksum needs the whole datagram.")              \
 	/* RFC 7915 translation, 4 -> 6 */                                                         \
 	X(XLAT46_TTL, "IPv4 TTL would expire in translation (Time Exceeded sent).")                \
 	X(XLAT46_SRC_ROUTE, "IPv4 packet with an unexpired source route option (RFC 7915 §4.1).")  \
-	X(XLAT46_PARAM_PROB_PTR, "ICMPv4 Parameter Problem pointer with no IPv6 equivalent.")     \
+	X(XLAT46_PARAM_PROB_PTR, "ICMPv4 Parameter Problem pointer with no IPv6 equivalent.")      \
 	X(XLAT46_NO_ROOM, "Not enough headroom or tailroom to translate 4->6.")                    \
-	X(XLAT46_UDP_ZERO_CSUM_FRAG, "Fragmented IPv4 UDP with checksum 0 dropped (amend-udp-checksum-zero off).") \
-	X(XLAT46_BAD_MTU, "ICMPv4 Fragmentation Needed leading to an IPv6 MTU below 1280.")       \
-	X(XLAT46_ICMP_FRAG, "First fragment of an ICMPv4 echo: the ICMPv6 checksum needs the whole datagram.") \
-	/* Fragments: reassembly (reassembly.c) and fragmentation (fragment.c) */                 \
-	X(FRAG_HELD, "Fragments kept until the rest of their datagram arrives.")                  \
-	X(FRAG_REASSEMBLED, "Datagrams reassembled from their fragments, then translated whole.") \
-	X(FRAG_TIMEOUT, "Incomplete datagrams freed at the reassembly timeout (ICMP Time Exceeded code 1 if their first fragment came).") \
-	X(FRAG_OVERLAP, "Fragment overlapping another of its datagram: the whole datagram discarded (RFC 5722).") \
-	X(FRAG_DUPLICATE, "Exact copy of a fragment already held: the copy dropped, the datagram kept (RFC 8200 §4.5).") \
-	X(FRAG_DISCARDED, "Fragment of a datagram already discarded: dropped until that datagram times out.") \
-	X(FRAG_BUDGET, "Fragment refused: the reassembly memory budget is full (its datagram discarded).") \
-	X(FRAG_SOURCE_LIMIT, "Fragment refused: its source address holds its whole share of reassembly memory.") \
-	X(FRAG_TOO_MANY, "Datagram discarded: more fragments than the per-datagram maximum.")     \
+	X(XLAT46_UDP_ZERO_CSUM_FRAG,                                                               \
+	  "Fragmented IPv4 UDP with checksum 0 dropped (amend-udp-checksum-zero off).")            \
+	X(XLAT46_BAD_MTU, "ICMPv4 Fragmentation Needed leading to an IPv6 MTU below 1280.")        \
+	X(XLAT46_ICMP_FRAG,                                                                        \
+	  "First fragment of an ICMPv4 echo: the ICMPv6 checksum needs the whole datagram.")       \
+	/* Fragments: reassembly (reassembly.c) and fragmentation (fragment.c) */                  \
+	X(FRAG_HELD, "Fragments kept until the rest of their datagram arrives.")                   \
+	X(FRAG_REASSEMBLED, "Datagrams reassembled from their fragments, then translated whole.")  \
+	X(FRAG_TIMEOUT, "Incomplete datagrams freed at the reassembly timeout (ICMP Time "         \
+			"Exceeded code 1 if their first fragment came).")                          \
+	X(FRAG_OVERLAP, "Fragment overlapping another of its datagram: the whole datagram "        \
+			"discarded (RFC 5722).")                                                   \
+	X(FRAG_DUPLICATE, "Exact copy of a fragment already held: the copy dropped, the datagram " \
+			  "kept (RFC 8200 §4.5).")                                                 \
+	X(FRAG_DISCARDED,                                                                          \
+	  "Fragment of a datagram already discarded: dropped until that datagram times out.")      \
+	X(FRAG_BUDGET,                                                                             \
+	  "Fragment refused: the reassembly memory budget is full (its datagram discarded).")      \
+	X(FRAG_SOURCE_LIMIT,                                                                       \
+	  "Fragment refused: its source address holds its whole share of reassembly memory.")      \
+	X(FRAG_TOO_MANY, "Datagram discarded: more fragments than the per-datagram maximum.")      \
 	X(FRAG_BAD_LAST, "Datagram discarded: its fragments disagree about where it ends.")        \
-	X(FRAG_TOO_BIG, "Datagram discarded: reassembled, it would exceed 65535 bytes.")          \
-	X(FRAGMENTED_OUT, "Packets split into fragments to fit the next hop (lowest-ipv6-mtu or the IPv4 MTU).") \
-	X(FRAG_OUT_DF, "Packet too big for the next hop with DF set: not fragmented (Fragmentation Needed is due).") \
+	X(FRAG_TOO_BIG, "Datagram discarded: reassembled, it would exceed 65535 bytes.")           \
+	X(FRAGMENTED_OUT,                                                                          \
+	  "Packets split into fragments to fit the next hop (lowest-ipv6-mtu or the IPv4 MTU).")   \
+	X(FRAG_OUT_DF, "Packet too big for the next hop with DF set: not fragmented "              \
+		       "(Fragmentation Needed is due).")                                           \
 	X(FRAG_OUT_MTU, "Packet not fragmented: MTU below 1280 (IPv6) or 68 (IPv4).")              \
-	X(FRAG_OUT_EXT6, "IPv6 packet with extension or Fragment headers too big: not fragmented.") \
-	X(FRAG_OUT_NO_ROOM, "IPv6 packet not fragmented: no headroom for the Fragment header.")     \
-	X(FRAGMENTS_SENT, "Fragments sent for the packets counted in FRAGMENTED_OUT.")            \
-	X(FRAG_ATOMIC6, "IPv6 atomic fragments (offset 0, M 0): translated alone, Fragment header removed (RFC 6946).") \
-	X(TOO_BIG6, "6->4 packet (DF due) larger than the IPv4 MTU: dropped, ICMPv6 Packet Too Big due.") \
-	X(TOO_BIG4, "4->6 packet with DF larger than the IPv6 MTU once translated: dropped, ICMPv4 Fragmentation Needed due.") \
-	X(FRAG_TIMEOUT_ICMP, "ICMP Time Exceeded (reassembly time exceeded) sent for a datagram whose first fragment came.") \
+	X(FRAG_OUT_EXT6,                                                                           \
+	  "IPv6 packet with extension or Fragment headers too big: not fragmented.")               \
+	X(FRAG_OUT_NO_ROOM, "IPv6 packet not fragmented: no headroom for the Fragment header.")    \
+	X(FRAGMENTS_SENT, "Fragments sent for the packets counted in FRAGMENTED_OUT.")             \
+	X(FRAG_ATOMIC6, "IPv6 atomic fragments (offset 0, M 0): translated alone, Fragment "       \
+			"header removed (RFC 6946).")                                              \
+	X(TOO_BIG6,                                                                                \
+	  "6->4 packet (DF due) larger than the IPv4 MTU: dropped, ICMPv6 Packet Too Big due.")    \
+	X(TOO_BIG4, "4->6 packet with DF larger than the IPv6 MTU once translated: dropped, "      \
+		    "ICMPv4 Fragmentation Needed due.")                                            \
+	X(FRAG_TIMEOUT_ICMP, "ICMP Time Exceeded (reassembly time exceeded) sent for a datagram "  \
+			     "whose first fragment came.")                                         \
 	/* Stateful NAT64 (RFC 6146) */                                                            \
 	X(POOL6_MISMATCH, "IPv6 destination outside pool6.")                                       \
 	X(POOL4_MISMATCH, "IPv4 destination outside pool4.")                                       \
 	X(HAIRPIN_LOOP, "IPv6 source inside pool6: a loop.")                                       \
 	X(NONGLOBAL_DST, "Well-known prefix embedding a non-global IPv4 address (RFC 6052 §3.1).") \
-	X(SRC6_ILLEGAL, "IPv6 source unspecified (::), loopback (::1) or multicast (ff00::/8): dropped, no ICMP error (RFC 7915 §5.1, RFC 4291 §2.5.2-2.7).") \
-	X(SRC4_ILLEGAL, "IPv4 source in 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 (multicast) or 240.0.0.0/4 (incl. 255.255.255.255): dropped, no ICMP error (RFC 1812 §5.3.7).") \
-	X(NONGLOBAL_SRC, "IPv4 source not global while pool6 is the well-known prefix: it can't be embedded (RFC 6052 §3.1, wkp-global-only).") \
+	X(SRC6_ILLEGAL, "IPv6 source unspecified (::), loopback (::1) or multicast (ff00::/8): "   \
+			"dropped, no ICMP error (RFC 7915 §5.1, RFC 4291 §2.5.2-2.7).")            \
+	X(SRC4_ILLEGAL,                                                                            \
+	  "IPv4 source in 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 (multicast) or 240.0.0.0/4 (incl. "  \
+	  "255.255.255.255): dropped, no ICMP error (RFC 1812 §5.3.7).")                           \
+	X(NONGLOBAL_SRC, "IPv4 source not global while pool6 is the well-known prefix: it can't "  \
+			 "be embedded (RFC 6052 §3.1, wkp-global-only).")                          \
 	X(MARK_NOT_FOUND, "No pool4 set for the packet's mark and protocol.")                      \
 	X(POOL4_EXHAUSTED, "No free pool4 transport address (or max-iterations reached).")         \
 	X(BIB4_NOT_FOUND, "IPv4 packet with no BIB entry for its destination.")                    \
@@ -127,16 +152,20 @@
 	X(BIB_REMOVED, "BIB entries removed.")                                                     \
 	X(SESSION_CREATED, "Sessions created.")                                                    \
 	X(SESSION_REMOVED, "Sessions removed.")                                                    \
-	X(XLATOR_DISABLED, "Packet dropped: the instance is paused (manually-enabled false).")      \
-	X(SO_WAITING, "IPv4 TCP packet for a session whose stored IPv4 SYN waits for the IPv6 side.") \
+	X(XLATOR_DISABLED, "Packet dropped: the instance is paused (manually-enabled false).")     \
+	X(SO_WAITING,                                                                              \
+	  "IPv4 TCP packet for a session whose stored IPv4 SYN waits for the IPv6 side.")          \
 	X(SO_EXPIRED, "Stored IPv4 SYNs answered with ICMP 3/3: no IPv6 SYN came within 6 s.")     \
 	X(STATE_NOMEM, "Out of memory creating a BIB entry, a session or a stored SYN.")           \
-	X(HAIRPINNED, "IPv6 packets sent back to IPv6 through pool4 (hairpinning, RFC 6146 §3.8).") \
+	X(HAIRPINNED,                                                                              \
+	  "IPv6 packets sent back to IPv6 through pool4 (hairpinning, RFC 6146 §3.8).")            \
 	X(ICMP6ERR_SENT, "ICMPv6 errors the translator originated.")                               \
 	X(ICMP4ERR_SENT, "ICMPv4 errors the translator originated.")                               \
 	X(ICMPERR_RATE_LIMITED, "ICMP errors not sent: over the rate limit.")                      \
-	X(ICMPERR_NOT_ALLOWED, "ICMP errors not sent: about an ICMP error, a fragment or a non-unicast address.") \
-	X(TCP_PROBES_SENT, "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")
+	X(ICMPERR_NOT_ALLOWED,                                                                     \
+	  "ICMP errors not sent: about an ICMP error, a fragment or a non-unicast address.")       \
+	X(TCP_PROBES_SENT,                                                                         \
+	  "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")
 
 #define STAT_ENUM(id, text) STAT_##id,
 enum stat_id { STAT_LIST(STAT_ENUM) STAT_COUNT };

@@ -10,7 +10,8 @@
 typedef struct tcp_transition (*state_fn)(enum tcp_dir dir, uint8_t flags,
 					  const struct tcp_settings *settings);
 
-static struct tcp_transition to(enum tcp_state state, enum tcp_fate fate)
+static struct tcp_transition
+to(enum tcp_state state, enum tcp_fate fate)
 {
 	return (struct tcp_transition){.state = state, .fate = fate};
 }
@@ -22,8 +23,8 @@ static struct tcp_transition to(enum tcp_state state, enum tcp_fate fate)
  * filtering) or dropped (drop-externally-initiated-tcp) is the pipeline's
  * decision.
  */
-static struct tcp_transition closed_state(enum tcp_dir dir, uint8_t flags,
-					  const struct tcp_settings *settings)
+static struct tcp_transition
+closed_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	(void)settings;
 	if (!(flags & TH_SYN))
@@ -34,8 +35,8 @@ static struct tcp_transition closed_state(enum tcp_dir dir, uint8_t flags,
 }
 
 /* RFC 6146 §3.5.2.2 V4 INIT: the v6 SYN completes the open. */
-static struct tcp_transition v4_init_state(enum tcp_dir dir, uint8_t flags,
-					   const struct tcp_settings *settings)
+static struct tcp_transition
+v4_init_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	(void)settings;
 	if (dir == TCP_DIR_6TO4 && (flags & TH_SYN))
@@ -45,8 +46,8 @@ static struct tcp_transition v4_init_state(enum tcp_dir dir, uint8_t flags,
 
 /* RFC 6146 §3.5.2.2 V6 INIT: the v4 SYN completes the open; a repeated v6
  * SYN re-arms the transitory timer. */
-static struct tcp_transition v6_init_state(enum tcp_dir dir, uint8_t flags,
-					   const struct tcp_settings *settings)
+static struct tcp_transition
+v6_init_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	(void)settings;
 	if (!(flags & TH_SYN))
@@ -59,8 +60,8 @@ static struct tcp_transition v6_init_state(enum tcp_dir dir, uint8_t flags,
 /* RFC 6146 §3.5.2.2 ESTABLISHED: a FIN starts the close keeping the timer,
  * an RST goes to TRANS, anything else refreshes. The FIN is checked first,
  * as Jool does. */
-static struct tcp_transition established_state(enum tcp_dir dir, uint8_t flags,
-					       const struct tcp_settings *settings)
+static struct tcp_transition
+established_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	(void)settings;
 	if (flags & TH_FIN) {
@@ -79,9 +80,9 @@ static struct tcp_transition established_state(enum tcp_dir dir, uint8_t flags,
  * established timer. With handle-rst-during-fin-rcv (Jool issue #212) an
  * RST from either side arms the transitory timer, state unchanged.
  */
-static struct tcp_transition fin_rcv_state(enum tcp_state cur, enum tcp_dir fin_dir,
-					   enum tcp_dir dir, uint8_t flags,
-					   const struct tcp_settings *settings)
+static struct tcp_transition
+fin_rcv_state(enum tcp_state cur, enum tcp_dir fin_dir, enum tcp_dir dir, uint8_t flags,
+	      const struct tcp_settings *settings)
 {
 	if (dir == fin_dir && (flags & TH_FIN))
 		return to(TCPS_V4_FIN_V6_FIN_RCV, TCP_FATE_TIMER_TRANS);
@@ -90,21 +91,21 @@ static struct tcp_transition fin_rcv_state(enum tcp_state cur, enum tcp_dir fin_
 	return to(cur, TCP_FATE_TIMER_EST);
 }
 
-static struct tcp_transition v4_fin_rcv_state(enum tcp_dir dir, uint8_t flags,
-					      const struct tcp_settings *settings)
+static struct tcp_transition
+v4_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	return fin_rcv_state(TCPS_V4_FIN_RCV, TCP_DIR_6TO4, dir, flags, settings);
 }
 
-static struct tcp_transition v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags,
-					      const struct tcp_settings *settings)
+static struct tcp_transition
+v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	return fin_rcv_state(TCPS_V6_FIN_RCV, TCP_DIR_4TO6, dir, flags, settings);
 }
 
 /* RFC 6146 §3.5.2.2 V4 FIN + V6 FIN RCV: only the timeout ends it. */
-static struct tcp_transition v4_fin_v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags,
-						     const struct tcp_settings *settings)
+static struct tcp_transition
+v4_fin_v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	(void)dir;
 	(void)flags;
@@ -113,8 +114,8 @@ static struct tcp_transition v4_fin_v6_fin_rcv_state(enum tcp_dir dir, uint8_t f
 }
 
 /* RFC 6146 §3.5.2.2 TRANS: any packet but an RST revives the session. */
-static struct tcp_transition trans_state(enum tcp_dir dir, uint8_t flags,
-					 const struct tcp_settings *settings)
+static struct tcp_transition
+trans_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
 	(void)dir;
 	(void)settings;
@@ -134,8 +135,9 @@ static const state_fn state_fns[TCPS_COUNT] = {
 	[TCPS_TRANS] = trans_state,
 };
 
-struct tcp_transition tcp_state_next(enum tcp_state cur, enum tcp_dir dir, uint8_t flags,
-				     const struct tcp_settings *settings)
+struct tcp_transition
+tcp_state_next(enum tcp_state cur, enum tcp_dir dir, uint8_t flags,
+	       const struct tcp_settings *settings)
 {
 	if ((unsigned)cur >= TCPS_COUNT || (dir != TCP_DIR_6TO4 && dir != TCP_DIR_4TO6) ||
 	    !settings)
@@ -149,7 +151,8 @@ struct tcp_transition tcp_state_next(enum tcp_state cur, enum tcp_dir dir, uint8
  * Jool always probes. Half-closed sessions (FIN states on the est timer)
  * are simply removed.
  */
-struct tcp_transition tcp_state_est_expired(enum tcp_state cur)
+struct tcp_transition
+tcp_state_est_expired(enum tcp_state cur)
 {
 	if (cur == TCPS_ESTABLISHED)
 		return to(TCPS_TRANS, TCP_FATE_PROBE);
@@ -167,7 +170,8 @@ static const char *const state_names[TCPS_COUNT] = {
 	[TCPS_TRANS] = "TRANS",
 };
 
-const char *tcp_state_name(enum tcp_state state)
+const char *
+tcp_state_name(enum tcp_state state)
 {
 	return (unsigned)state < TCPS_COUNT ? state_names[state] : "?";
 }

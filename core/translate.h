@@ -32,7 +32,7 @@ struct xlat_config {
 	bool zeroize_traffic_class; /* 4->6: Traffic Class 0 instead of TOS */
 	bool override_tos;          /* 6->4: TOS = tos instead of Traffic Class */
 	uint8_t tos;
-	uint32_t lowest_ipv6_mtu;   /* >= 1280 */
+	uint32_t lowest_ipv6_mtu; /* >= 1280 */
 	/* 4->6 UDP with checksum 0 in a fragment (the checksum can't be
 	 * computed without the whole datagram): true drops it counted in
 	 * XLAT46_UDP_ZERO_CSUM_FRAG; false is not an option for NAT64 because

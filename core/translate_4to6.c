@@ -35,7 +35,8 @@ enum {
 	UDP_HDR_LEN = 8,
 };
 
-uint8_t xlat46_tclass(const uint8_t *ip4, const struct xlat_config *cfg)
+uint8_t
+xlat46_tclass(const uint8_t *ip4, const struct xlat_config *cfg)
 {
 	/* RFC 7915 §4.1: "By default, copied from the IP Type Of Service
 	 * (TOS) octet"; an option sets it to 0 (Jool's
@@ -43,14 +44,16 @@ uint8_t xlat46_tclass(const uint8_t *ip4, const struct xlat_config *cfg)
 	return cfg->zeroize_traffic_class ? 0 : ip4[1];
 }
 
-uint32_t xlat46_ipv6_header_len(const struct pkt_l3 *l3)
+uint32_t
+xlat46_ipv6_header_len(const struct pkt_l3 *l3)
 {
 	return IPV6_HDR_LEN + (l3->is_fragment ? FRAG6_HDR_LEN : 0);
 }
 
 /* RFC 7915 §4.1 Fragment header: "Next Header: ... ICMPv4 (1) changed to
  * ICMPv6 (58)", offset and M copied, ID the IPv4 ID zero-extended. */
-static void frag_header(uint8_t *fh, uint8_t proto, const struct pkt_l3 *l3)
+static void
+frag_header(uint8_t *fh, uint8_t proto, const struct pkt_l3 *l3)
 {
 	fh[0] = proto;
 	fh[1] = 0;
@@ -58,8 +61,9 @@ static void frag_header(uint8_t *fh, uint8_t proto, const struct pkt_l3 *l3)
 	xlat_put32(fh + 4, l3->frag_id);
 }
 
-uint32_t xlat46_ipv6_header(uint8_t out[IPV6_HDR_LEN + FRAG6_HDR_LEN], const struct pkt_l3 *l3,
-			    const struct xlat_hdr6 *h)
+uint32_t
+xlat46_ipv6_header(uint8_t out[IPV6_HDR_LEN + FRAG6_HDR_LEN], const struct pkt_l3 *l3,
+		   const struct xlat_hdr6 *h)
 {
 	uint8_t hdr[IPV6_HDR_LEN + FRAG6_HDR_LEN] = {0};
 	uint8_t proto = l3->l4_proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : l3->l4_proto;
@@ -80,7 +84,8 @@ uint32_t xlat46_ipv6_header(uint8_t out[IPV6_HDR_LEN + FRAG6_HDR_LEN], const str
 }
 
 /* Sum of new addresses and ports as they enter a checksum. */
-static uint32_t taddrs6_sum(const struct taddr6 *src, const struct taddr6 *dst)
+static uint32_t
+taddrs6_sum(const struct taddr6 *src, const struct taddr6 *dst)
 {
 	uint32_t sum = csum_partial(&src->addr, 16, 0);
 
@@ -88,8 +93,9 @@ static uint32_t taddrs6_sum(const struct taddr6 *src, const struct taddr6 *dst)
 	return csum_add(sum, (uint32_t)src->port + dst->port);
 }
 
-void xlat46_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip4,
-		   const struct taddr6 *src, const struct taddr6 *dst)
+void
+xlat46_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip4,
+	      const struct taddr6 *src, const struct taddr6 *dst)
 {
 	uint32_t coff = proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF;
 	uint16_t csum;
@@ -114,8 +120,9 @@ void xlat46_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip
 	xlat_put16(l4 + 2, dst->port);
 }
 
-void xlat46_echo(uint8_t *icmp, uint32_t avail, uint32_t icmp_len, const struct taddr6 *src,
-		 const struct taddr6 *dst)
+void
+xlat46_echo(uint8_t *icmp, uint32_t avail, uint32_t icmp_len, const struct taddr6 *src,
+	    const struct taddr6 *dst)
 {
 	uint8_t type = icmp[0] == ICMP4_ECHO_REQUEST ? ICMP6_ECHO_REQUEST : ICMP6_ECHO_REPLY;
 	uint32_t from;
@@ -138,8 +145,8 @@ void xlat46_echo(uint8_t *icmp, uint32_t avail, uint32_t icmp_len, const struct 
 
 /* RFC 768 / RFC 8200 §8.1: the whole checksum of a UDP datagram whose
  * IPv4 sender sent none, with its new ports and IPv6 pseudo-header. */
-static void udp_full_csum(uint8_t *udp, uint32_t len, const struct taddr6 *src,
-			  const struct taddr6 *dst)
+static void
+udp_full_csum(uint8_t *udp, uint32_t len, const struct taddr6 *src, const struct taddr6 *dst)
 {
 	uint32_t sum;
 	uint16_t csum;
@@ -155,8 +162,8 @@ static void udp_full_csum(uint8_t *udp, uint32_t len, const struct taddr6 *src,
 }
 
 /* Checks on the IP layer that hold for every packet (RFC 7915 §4.1). */
-static enum stat_id check_ip4(const uint8_t *ip4, const struct pkt_l3 *l3,
-			      const struct xlat_addrs6 *a)
+static enum stat_id
+check_ip4(const uint8_t *ip4, const struct pkt_l3 *l3, const struct xlat_addrs6 *a)
 {
 	/* The translator forwards like a router: TTL 1 would reach 0. */
 	if (a->decrement_ttl && ip4[8] <= 1)
@@ -168,12 +175,14 @@ static enum stat_id check_ip4(const uint8_t *ip4, const struct pkt_l3 *l3,
 	return STAT_OK;
 }
 
-static bool is_first_fragment(const struct pkt_l3 *l3)
+static bool
+is_first_fragment(const struct pkt_l3 *l3)
 {
 	return l3->more_fragments && l3->frag_offset == 0;
 }
 
-static bool udp_csum_zero(const uint8_t *ip4, const struct pkt_l3 *l3)
+static bool
+udp_csum_zero(const uint8_t *ip4, const struct pkt_l3 *l3)
 {
 	const uint8_t *udp = ip4 + l3->l4_off;
 
@@ -191,7 +200,8 @@ static bool udp_csum_zero(const uint8_t *ip4, const struct pkt_l3 *l3)
  * the first fragment shows the checksum; the other fragments of that
  * datagram pass and are useless to the receiver without it.
  */
-static enum stat_id check_l4(const uint8_t *ip4, const struct pkt_l3 *l3)
+static enum stat_id
+check_l4(const uint8_t *ip4, const struct pkt_l3 *l3)
 {
 	uint8_t type = l3->icmp_type;
 
@@ -211,7 +221,8 @@ static enum stat_id check_l4(const uint8_t *ip4, const struct pkt_l3 *l3)
 }
 
 /* RFC 7915 §4.5: ports or identifier, checksum. */
-static void translate_l4(uint8_t *ip4, const struct pkt_l3 *l3, const struct xlat_addrs6 *a)
+static void
+translate_l4(uint8_t *ip4, const struct pkt_l3 *l3, const struct xlat_addrs6 *a)
 {
 	uint8_t *l4 = ip4 + l3->l4_off;
 	uint32_t avail = l3->l3_end - l3->l4_off;
@@ -226,8 +237,9 @@ static void translate_l4(uint8_t *ip4, const struct pkt_l3 *l3, const struct xla
 		xlat46_echo(l4, avail, avail, &a->src, &a->dst);
 }
 
-enum stat_id xlat_4to6(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs6 *a,
-		       const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in)
+enum stat_id
+xlat_4to6(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs6 *a,
+	  const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in)
 {
 	const struct pkt_l3 *l3 = &info->outer;
 	uint8_t *ip4 = p->data;

@@ -37,7 +37,8 @@ enum {
 	ECHO_HDR_LEN = 8,
 };
 
-uint8_t xlat64_tos(const uint8_t *ip6, const struct xlat_config *cfg)
+uint8_t
+xlat64_tos(const uint8_t *ip6, const struct xlat_config *cfg)
 {
 	/* RFC 7915 §5.1: TOS copied from the Traffic Class, unless the
 	 * operator asked for a fixed value (Jool's override-tos). */
@@ -47,7 +48,8 @@ uint8_t xlat64_tos(const uint8_t *ip6, const struct xlat_config *cfg)
 }
 
 /* The Identification and flags/offset fields (RFC 7915 §5.1, §5.1.1). */
-static void ids64(const struct pkt_l3 *l3, const struct xlat_hdr4 *h, uint16_t *id, uint16_t *frag)
+static void
+ids64(const struct pkt_l3 *l3, const struct xlat_hdr4 *h, uint16_t *id, uint16_t *frag)
 {
 	if (l3->frag_hdr_off != 0) {
 		/* §5.1.1: low 16 bits of the Fragment header's ID, MF and
@@ -63,8 +65,8 @@ static void ids64(const struct pkt_l3 *l3, const struct xlat_hdr4 *h, uint16_t *
 	*frag = h->total_len > XLAT_DF_THRESHOLD ? IP4_DF : 0;
 }
 
-void xlat64_ipv4_header(uint8_t out[IPV4_HDR_LEN], const struct pkt_l3 *l3,
-			const struct xlat_hdr4 *h)
+void
+xlat64_ipv4_header(uint8_t out[IPV4_HDR_LEN], const struct pkt_l3 *l3, const struct xlat_hdr4 *h)
 {
 	uint8_t hdr[IPV4_HDR_LEN] = {0};
 	uint16_t id;
@@ -89,7 +91,8 @@ void xlat64_ipv4_header(uint8_t out[IPV4_HDR_LEN], const struct pkt_l3 *l3,
 }
 
 /* Sum of new addresses and ports as they enter a checksum. */
-static uint32_t taddrs4_sum(const struct taddr4 *src, const struct taddr4 *dst)
+static uint32_t
+taddrs4_sum(const struct taddr4 *src, const struct taddr4 *dst)
 {
 	uint32_t sum = csum_partial(&src->addr, 4, 0);
 
@@ -97,8 +100,9 @@ static uint32_t taddrs4_sum(const struct taddr4 *src, const struct taddr4 *dst)
 	return csum_add(sum, (uint32_t)src->port + dst->port);
 }
 
-void xlat64_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip6,
-		   const struct taddr4 *src, const struct taddr4 *dst)
+void
+xlat64_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip6,
+	      const struct taddr4 *src, const struct taddr4 *dst)
 {
 	uint32_t coff = proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF;
 	uint16_t csum;
@@ -123,7 +127,8 @@ void xlat64_tcpudp(uint8_t *l4, uint32_t avail, uint8_t proto, const uint8_t *ip
 }
 
 /* The IPv6 pseudo-header of the header at `ip6` (RFC 8200 §8.1). */
-static uint32_t pseudo6_of(const uint8_t *ip6, uint8_t proto, uint32_t len)
+static uint32_t
+pseudo6_of(const uint8_t *ip6, uint8_t proto, uint32_t len)
 {
 	struct in6_addr src;
 	struct in6_addr dst;
@@ -133,7 +138,8 @@ static uint32_t pseudo6_of(const uint8_t *ip6, uint8_t proto, uint32_t len)
 	return csum_pseudo6(&src, &dst, proto, len);
 }
 
-void xlat64_echo(uint8_t *icmp, uint32_t avail, const uint8_t *ip6, uint32_t icmp_len, uint16_t id)
+void
+xlat64_echo(uint8_t *icmp, uint32_t avail, const uint8_t *ip6, uint32_t icmp_len, uint16_t id)
 {
 	uint8_t type = icmp[0] == ICMP6_ECHO_REQUEST ? ICMP4_ECHO_REQUEST : ICMP4_ECHO_REPLY;
 	uint32_t from;
@@ -155,8 +161,8 @@ void xlat64_echo(uint8_t *icmp, uint32_t avail, const uint8_t *ip6, uint32_t icm
 }
 
 /* Checks on the IP layer that hold for every packet (RFC 7915 §5.1). */
-static enum stat_id check_ip6(const uint8_t *ip6, const struct pkt_l3 *l3,
-			      const struct xlat_addrs4 *a)
+static enum stat_id
+check_ip6(const uint8_t *ip6, const struct pkt_l3 *l3, const struct xlat_addrs4 *a)
 {
 	/* The translator forwards like a router: Hop Limit 1 would reach 0. */
 	if (a->decrement_ttl && ip6[7] <= 1)
@@ -169,7 +175,8 @@ static enum stat_id check_ip6(const uint8_t *ip6, const struct pkt_l3 *l3,
 }
 
 /* Transport checks of a packet that is not an ICMPv6 error. */
-static enum stat_id check_l4(const struct pkt_l3 *l3)
+static enum stat_id
+check_l4(const struct pkt_l3 *l3)
 {
 	uint8_t type = l3->icmp_type;
 
@@ -191,7 +198,8 @@ static enum stat_id check_l4(const struct pkt_l3 *l3)
 }
 
 /* RFC 7915 §5.3 (transport headers): ports or identifier, checksum. */
-static void translate_l4(uint8_t *ip6, const struct pkt_l3 *l3, const struct xlat_addrs4 *a)
+static void
+translate_l4(uint8_t *ip6, const struct pkt_l3 *l3, const struct xlat_addrs4 *a)
 {
 	uint8_t *l4 = ip6 + l3->l4_off;
 	uint32_t avail = l3->l3_end - l3->l4_off;
@@ -204,8 +212,9 @@ static void translate_l4(uint8_t *ip6, const struct pkt_l3 *l3, const struct xla
 		xlat64_echo(l4, avail, ip6, avail, a->src.port);
 }
 
-enum stat_id xlat_6to4(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs4 *a,
-		       const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in)
+enum stat_id
+xlat_6to4(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs4 *a,
+	  const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in)
 {
 	const struct pkt_l3 *l3 = &info->outer;
 	uint8_t *ip6 = p->data;

@@ -9,7 +9,8 @@ static const uint16_t default_plateaus[] = {
 	65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68,
 };
 
-void xlat_config_default(struct xlat_config *cfg)
+void
+xlat_config_default(struct xlat_config *cfg)
 {
 	size_t n = sizeof(default_plateaus) / sizeof(default_plateaus[0]);
 

@@ -82,7 +82,8 @@ struct err_plan {
 
 /* ---- Type and code tables --------------------------------------------- */
 
-static bool map64_unreach(uint8_t code, struct icmp_map *m)
+static bool
+map64_unreach(uint8_t code, struct icmp_map *m)
 {
 	/* RFC 7915 §5.2, Destination Unreachable (Type 1) -> Type 3. */
 	m->type = ICMP4_DEST_UNREACH;
@@ -105,7 +106,8 @@ static bool map64_unreach(uint8_t code, struct icmp_map *m)
 }
 
 /* RFC 7915 §5.2: ICMPv6 error type/code -> ICMPv4. */
-static bool map64(uint8_t type, uint8_t code, struct icmp_map *m)
+static bool
+map64(uint8_t type, uint8_t code, struct icmp_map *m)
 {
 	switch (type) {
 	case ICMP6_DEST_UNREACH:
@@ -127,7 +129,8 @@ static bool map64(uint8_t type, uint8_t code, struct icmp_map *m)
 	}
 }
 
-static bool map46_unreach(uint8_t code, struct icmp_map *m)
+static bool
+map46_unreach(uint8_t code, struct icmp_map *m)
 {
 	/* RFC 7915 §4.2, Destination Unreachable (Type 3) -> Type 1 unless
 	 * noted. */
@@ -164,7 +167,8 @@ static bool map46_unreach(uint8_t code, struct icmp_map *m)
 
 /* RFC 7915 §4.2: ICMPv4 error type/code -> ICMPv6. Source Quench,
  * Redirect and the rest are dropped. */
-static bool map46(uint8_t type, uint8_t code, struct icmp_map *m)
+static bool
+map46(uint8_t type, uint8_t code, struct icmp_map *m)
 {
 	switch (type) {
 	case ICMP4_DEST_UNREACH:
@@ -180,7 +184,8 @@ static bool map46(uint8_t type, uint8_t code, struct icmp_map *m)
 	}
 }
 
-enum stat_id xlat_icmp_pointer64(uint32_t ptr6, uint8_t *ptr4)
+enum stat_id
+xlat_icmp_pointer64(uint32_t ptr6, uint8_t *ptr4)
 {
 	/* RFC 7915 §5.2 Figure 6. Fields spanning several bytes map to the
 	 * first byte of the IPv4 field, as the figure lists them. */
@@ -201,7 +206,8 @@ enum stat_id xlat_icmp_pointer64(uint32_t ptr6, uint8_t *ptr4)
 	return STAT_OK;
 }
 
-enum stat_id xlat_icmp_pointer46(uint8_t ptr4, uint32_t *ptr6)
+enum stat_id
+xlat_icmp_pointer46(uint8_t ptr4, uint32_t *ptr6)
 {
 	/* RFC 7915 §4.2 Figure 3. */
 	if (ptr4 <= 1)
@@ -223,14 +229,16 @@ enum stat_id xlat_icmp_pointer46(uint8_t ptr4, uint32_t *ptr6)
 
 /* ---- Layout of the translated message --------------------------------- */
 
-static uint32_t round_up(uint32_t n, uint32_t unit)
+static uint32_t
+round_up(uint32_t n, uint32_t unit)
 {
 	return (n + unit - 1) / unit * unit;
 }
 
 /* The original datagram field announced by an incoming RFC 4884 length
  * of `attr_bytes` bytes, or 0 when it is absent or can't be right. */
-static uint32_t rfc4884_orig(const struct err_plan *e, uint32_t attr_bytes, uint32_t end)
+static uint32_t
+rfc4884_orig(const struct err_plan *e, uint32_t attr_bytes, uint32_t end)
 {
 	if (attr_bytes < RFC4884_MIN_ORIG || attr_bytes < e->in_hdr)
 		return 0;
@@ -245,8 +253,9 @@ static uint32_t rfc4884_orig(const struct err_plan *e, uint32_t attr_bytes, uint
  * `keep_ext`: the new type has a length attribute; `unit`: its unit;
  * `max_msg`: the longest ICMP message allowed out.
  */
-static void layout(struct err_plan *e, uint32_t end, uint32_t in_orig, bool keep_ext, uint32_t unit,
-		   uint32_t max_msg)
+static void
+layout(struct err_plan *e, uint32_t end, uint32_t in_orig, bool keep_ext, uint32_t unit,
+       uint32_t max_msg)
 {
 	uint32_t quote_end = in_orig != 0 ? e->inner_off + in_orig : end;
 	uint32_t orig;
@@ -278,7 +287,8 @@ static void layout(struct err_plan *e, uint32_t end, uint32_t in_orig, bool keep
 /* Move the quote and the extension to their new places and zero the
  * padding between them. Either may move either way; the one moved first
  * is the one whose destination can't hold the other's source. */
-static void move_quote(uint8_t *data, const struct err_plan *e)
+static void
+move_quote(uint8_t *data, const struct err_plan *e)
 {
 	uint8_t *q_src = data + e->inner_off + e->in_hdr;
 	uint8_t *q_dst = data + e->inner_off + e->out_hdr;
@@ -298,7 +308,8 @@ static void move_quote(uint8_t *data, const struct err_plan *e)
 
 /* Fill the word after the checksum: the RFC 4884 length, or `value`
  * (MTU or pointer) as the new type wants it. */
-static void rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
+static void
+rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 {
 	memset(e->icmp + 4, 0, 4);
 	if (m->rest == REST_LENGTH)
@@ -309,7 +320,8 @@ static void rest64(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 		e->icmp[4] = (uint8_t)value;
 }
 
-static void rest46(struct err_plan *e, const struct icmp_map *m, uint32_t value)
+static void
+rest46(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 {
 	memset(e->icmp + 4, 0, 4);
 	if (m->rest == REST_LENGTH)
@@ -322,7 +334,8 @@ static void rest46(struct err_plan *e, const struct icmp_map *m, uint32_t value)
 
 /* ---- ICMPv6 -> ICMPv4 (RFC 7915 §5.2, §5.3) ---------------------------- */
 
-static bool csum6_ok(const uint8_t *ip6, const uint8_t *icmp, uint32_t len)
+static bool
+csum6_ok(const uint8_t *ip6, const uint8_t *icmp, uint32_t len)
 {
 	struct in6_addr src;
 	struct in6_addr dst;
@@ -335,9 +348,9 @@ static bool csum6_ok(const uint8_t *ip6, const uint8_t *icmp, uint32_t len)
 }
 
 /* The value of the type-specific word: pointer or MTU. */
-static enum stat_id value64(const uint8_t *icmp, const struct icmp_map *m,
-			    const struct pkt_info *info, uint32_t mtu4, uint32_t mtu6_in,
-			    uint32_t *value)
+static enum stat_id
+value64(const uint8_t *icmp, const struct icmp_map *m, const struct pkt_info *info, uint32_t mtu4,
+	uint32_t mtu6_in, uint32_t *value)
 {
 	uint8_t ptr4 = 0;
 	enum stat_id rc = STAT_OK;
@@ -355,7 +368,8 @@ static enum stat_id value64(const uint8_t *icmp, const struct icmp_map *m,
 
 /* The quoted IPv6 packet's length once IPv4, from its Payload Length
  * (RFC 7915 §5.1 applied to the inner header), not the bytes quoted. */
-static enum stat_id inner_total4(const uint8_t *ip6, uint32_t in_hdr, uint16_t *total)
+static enum stat_id
+inner_total4(const uint8_t *ip6, uint32_t in_hdr, uint16_t *total)
 {
 	uint32_t plen = xlat_get16(ip6 + 4);
 	uint32_t n;
@@ -369,8 +383,9 @@ static enum stat_id inner_total4(const uint8_t *ip6, uint32_t in_hdr, uint16_t *
 	return STAT_OK;
 }
 
-static enum stat_id plan64(const struct pkt *p, const struct pkt_info *info, uint32_t mtu4,
-			   uint32_t mtu6_in, struct err_plan *e, uint16_t *total)
+static enum stat_id
+plan64(const struct pkt *p, const struct pkt_info *info, uint32_t mtu4, uint32_t mtu6_in,
+       struct err_plan *e, uint16_t *total)
 {
 	const uint8_t *icmp = p->data + info->outer.l4_off;
 	uint32_t end = info->outer.l3_end;
@@ -413,8 +428,9 @@ static enum stat_id plan64(const struct pkt *p, const struct pkt_info *info, uin
 
 /* The quoted transport header (RFC 7915 §5.3: translated like the outer
  * one; ports are in the quote, parse guarantees it). */
-static void inner_l4_64(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
-			const struct xlat_addrs4 *a, uint16_t total)
+static void
+inner_l4_64(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
+	    const struct xlat_addrs4 *a, uint16_t total)
 {
 	uint8_t *ip6 = data + e->inner_off;
 	uint8_t *l4 = ip6 + e->in_hdr;
@@ -426,8 +442,9 @@ static void inner_l4_64(uint8_t *data, const struct pkt_info *info, const struct
 		xlat64_echo(l4, e->quote, ip6, (uint32_t)total - IPV4_HDR_LEN, a->inner_src.port);
 }
 
-static void apply64(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
-		    const struct xlat_addrs4 *a, const struct xlat_config *cfg, uint16_t total)
+static void
+apply64(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
+	const struct xlat_addrs4 *a, const struct xlat_config *cfg, uint16_t total)
 {
 	uint8_t *data = p->data;
 	uint8_t *ip6i = data + e->inner_off;
@@ -464,9 +481,9 @@ static void apply64(struct pkt *p, const struct pkt_info *info, const struct err
 	xlat_pkt_reframe(p, data + e->icmp_off - IPV4_HDR_LEN, IPV4_HDR_LEN + e->len);
 }
 
-enum stat_id xlat_icmp_error64(struct pkt *p, const struct pkt_info *info,
-			       const struct xlat_addrs4 *a, const struct xlat_config *cfg,
-			       uint32_t mtu4, uint32_t mtu6_in)
+enum stat_id
+xlat_icmp_error64(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs4 *a,
+		  const struct xlat_config *cfg, uint32_t mtu4, uint32_t mtu6_in)
 {
 	struct err_plan e;
 	uint16_t total = 0;
@@ -484,9 +501,9 @@ enum stat_id xlat_icmp_error64(struct pkt *p, const struct pkt_info *info,
 
 /* ---- ICMPv4 -> ICMPv6 (RFC 7915 §4.2, §4.3) ---------------------------- */
 
-static enum stat_id value46(const uint8_t *icmp, const struct icmp_map *m,
-			    const struct pkt_info *info, const struct xlat_config *cfg,
-			    uint32_t mtu6, uint32_t mtu4_in, uint32_t *value)
+static enum stat_id
+value46(const uint8_t *icmp, const struct icmp_map *m, const struct pkt_info *info,
+	const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in, uint32_t *value)
 {
 	const uint8_t *ip4i = icmp + ICMP_HDR_LEN;
 	uint16_t fn;
@@ -506,7 +523,8 @@ static enum stat_id value46(const uint8_t *icmp, const struct icmp_map *m,
 	return STAT_OK;
 }
 
-static enum stat_id inner_payload6(const uint8_t *ip4, uint32_t in_hdr, uint16_t *plen)
+static enum stat_id
+inner_payload6(const uint8_t *ip4, uint32_t in_hdr, uint16_t *plen)
 {
 	uint32_t total = xlat_get16(ip4 + 2);
 
@@ -518,16 +536,17 @@ static enum stat_id inner_payload6(const uint8_t *ip4, uint32_t in_hdr, uint16_t
 
 /* Room for the new message: the outer IPv6 header in front of the ICMP
  * header, the grown quote after it. */
-static bool room46(const struct pkt *p, const struct err_plan *e)
+static bool
+room46(const struct pkt *p, const struct err_plan *e)
 {
 	if (IPV6_HDR_LEN > e->icmp_off + p->headroom)
 		return false;
 	return e->icmp_off + e->len <= p->len + p->tailroom;
 }
 
-static enum stat_id plan46(const struct pkt *p, const struct pkt_info *info,
-			   const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in,
-			   struct err_plan *e, uint16_t *plen)
+static enum stat_id
+plan46(const struct pkt *p, const struct pkt_info *info, const struct xlat_config *cfg,
+       uint32_t mtu6, uint32_t mtu4_in, struct err_plan *e, uint16_t *plen)
 {
 	const uint8_t *icmp = p->data + info->outer.l4_off;
 	uint32_t end = info->outer.l3_end;
@@ -567,8 +586,9 @@ static enum stat_id plan46(const struct pkt *p, const struct pkt_info *info,
 	return STAT_OK;
 }
 
-static void inner_l4_46(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
-			const struct xlat_addrs6 *a, uint16_t plen)
+static void
+inner_l4_46(uint8_t *data, const struct pkt_info *info, const struct err_plan *e,
+	    const struct xlat_addrs6 *a, uint16_t plen)
 {
 	uint8_t *ip4 = data + e->inner_off;
 	uint8_t *l4 = ip4 + e->in_hdr;
@@ -580,8 +600,9 @@ static void inner_l4_46(uint8_t *data, const struct pkt_info *info, const struct
 		xlat46_echo(l4, e->quote, plen, &a->inner_src, &a->inner_dst);
 }
 
-static void apply46(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
-		    const struct xlat_addrs6 *a, const struct xlat_config *cfg, uint16_t plen)
+static void
+apply46(struct pkt *p, const struct pkt_info *info, const struct err_plan *e,
+	const struct xlat_addrs6 *a, const struct xlat_config *cfg, uint16_t plen)
 {
 	uint8_t *data = p->data;
 	uint8_t *ip4i = data + e->inner_off;
@@ -616,9 +637,9 @@ static void apply46(struct pkt *p, const struct pkt_info *info, const struct err
 	xlat_pkt_reframe(p, data + e->icmp_off - IPV6_HDR_LEN, IPV6_HDR_LEN + e->len);
 }
 
-enum stat_id xlat_icmp_error46(struct pkt *p, const struct pkt_info *info,
-			       const struct xlat_addrs6 *a, const struct xlat_config *cfg,
-			       uint32_t mtu6, uint32_t mtu4_in)
+enum stat_id
+xlat_icmp_error46(struct pkt *p, const struct pkt_info *info, const struct xlat_addrs6 *a,
+		  const struct xlat_config *cfg, uint32_t mtu6, uint32_t mtu4_in)
 {
 	struct err_plan e;
 	uint16_t plen = 0;

@@ -46,23 +46,27 @@ enum {
 
 /* ---- Byte access: every multi-byte field is big-endian and unaligned. */
 
-static inline uint16_t xlat_get16(const uint8_t *p)
+static inline uint16_t
+xlat_get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static inline uint32_t xlat_get32(const uint8_t *p)
+static inline uint32_t
+xlat_get32(const uint8_t *p)
 {
 	return (uint32_t)xlat_get16(p) << 16 | xlat_get16(p + 2);
 }
 
-static inline void xlat_put16(uint8_t *p, uint16_t v)
+static inline void
+xlat_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static inline void xlat_put32(uint8_t *p, uint32_t v)
+static inline void
+xlat_put32(uint8_t *p, uint32_t v)
 {
 	xlat_put16(p, (uint16_t)(v >> 16));
 	xlat_put16(p + 2, (uint16_t)v);
@@ -71,7 +75,8 @@ static inline void xlat_put32(uint8_t *p, uint32_t v)
 /* Point `p` at its new `len` bytes starting at `data`, which must lie in
  * the same buffer: the buffer's ends stay where they were, so the
  * headroom and tailroom absorb the difference. */
-static inline void xlat_pkt_reframe(struct pkt *p, uint8_t *data, uint32_t len)
+static inline void
+xlat_pkt_reframe(struct pkt *p, uint8_t *data, uint32_t len)
 {
 	uint8_t *start = p->data - p->headroom;
 	uint8_t *end = p->data + p->len + p->tailroom;

@@ -49,7 +49,8 @@ struct req {
 	void *data;
 };
 
-int netlink_open(struct netlink **out)
+int
+netlink_open(struct netlink **out)
 {
 	struct netlink *nl;
 	int one = 1, err;
@@ -81,7 +82,8 @@ err_free:
 	return err;
 }
 
-void netlink_close(struct netlink *nl)
+void
+netlink_close(struct netlink *nl)
 {
 	if (nl == NULL)
 		return;
@@ -89,13 +91,15 @@ void netlink_close(struct netlink *nl)
 	free(nl);
 }
 
-const char *netlink_strerror(const struct netlink *nl)
+const char *
+netlink_strerror(const struct netlink *nl)
 {
 	return nl->errmsg;
 }
 
 /* Keeps the extended-ack text of an error, when the kernel sent one. */
-static void save_ext_ack(struct netlink *nl, const struct nlmsghdr *nlh)
+static void
+save_ext_ack(struct netlink *nl, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *attr;
 
@@ -111,7 +115,8 @@ static void save_ext_ack(struct netlink *nl, const struct nlmsghdr *nlh)
 	}
 }
 
-static int on_error(const struct nlmsghdr *nlh, void *data)
+static int
+on_error(const struct nlmsghdr *nlh, void *data)
 {
 	struct req *req = data;
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
@@ -127,14 +132,16 @@ static int on_error(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
-static int on_done(const struct nlmsghdr *nlh, void *data)
+static int
+on_done(const struct nlmsghdr *nlh, void *data)
 {
 	(void)nlh;
 	(void)data;
 	return MNL_CB_STOP;
 }
 
-static int on_data(const struct nlmsghdr *nlh, void *data)
+static int
+on_data(const struct nlmsghdr *nlh, void *data)
 {
 	struct req *req = data;
 
@@ -142,7 +149,8 @@ static int on_data(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Whether a received buffer ends the answer to `seq` (NLMSG_DONE or an error/ack). */
-static bool answer_ends(const void *buf, size_t len, uint32_t seq)
+static bool
+answer_ends(const void *buf, size_t len, uint32_t seq)
 {
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
@@ -158,7 +166,8 @@ static bool answer_ends(const void *buf, size_t len, uint32_t seq)
  * Reads the rest of an answer that was abandoned midway (libmnl stops at
  * the first NLM_F_DUMP_INTR message), so the next request does not read it.
  */
-static void drain(struct netlink *nl, size_t len, uint32_t seq)
+static void
+drain(struct netlink *nl, size_t len, uint32_t seq)
 {
 	while (!answer_ends(nl->rx, len, seq)) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->rx, sizeof(nl->rx));
@@ -173,7 +182,8 @@ static void drain(struct netlink *nl, size_t len, uint32_t seq)
  * Sends `nlh` and runs the answer through `cb` until the ack, the end of
  * the dump, or an error. Returns 0 or -errno.
  */
-static int request(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static int
+request(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {0};
 	struct req req = {.nl = nl, .cb = cb, .data = data};
@@ -206,8 +216,8 @@ static int request(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 }
 
 /* A dump, retried when the kernel says a concurrent change interrupted it. */
-static int dump(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
-		void (*reset)(void *))
+static int
+dump(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void (*reset)(void *))
 {
 	int err = -EINTR;
 
@@ -219,7 +229,8 @@ static int dump(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *dat
 	return err;
 }
 
-static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags)
+static struct nlmsghdr *
+put_header(void *buf, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
 
@@ -231,14 +242,16 @@ static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags)
 }
 
 /* Deletes report "not there" as -ENOENT whatever the family says (ESRCH for routes). */
-static int del_result(int err)
+static int
+del_result(int err)
 {
 	return err == -ESRCH ? -ENOENT : err;
 }
 
 /* --- links and addresses ------------------------------------------------ */
 
-static int on_link(const struct nlmsghdr *nlh, void *data)
+static int
+on_link(const struct nlmsghdr *nlh, void *data)
 {
 	struct netlink_link *link = data;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -256,7 +269,8 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int netlink_link_get(struct netlink *nl, const char *name, struct netlink_link *out)
+int
+netlink_link_get(struct netlink *nl, const char *name, struct netlink_link *out)
 {
 	uint8_t buf[TX_SIZE];
 	struct netlink_link link = {0};
@@ -286,13 +300,15 @@ struct addr_list {
 	size_t count;
 };
 
-static void addr_list_reset(void *data)
+static void
+addr_list_reset(void *data)
 {
 	((struct addr_list *)data)->count = 0;
 }
 
 /* IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point links. */
-static int on_addr(const struct nlmsghdr *nlh, void *data)
+static int
+on_addr(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_list *list = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
@@ -322,7 +338,8 @@ static int on_addr(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int netlink_addr4_list(struct netlink *nl, struct in_addr *out, size_t max)
+int
+netlink_addr4_list(struct netlink *nl, struct in_addr *out, size_t max)
 {
 	uint8_t buf[TX_SIZE];
 	struct addr_list list = {.out = out, .max = max};
@@ -343,12 +360,14 @@ int netlink_addr4_list(struct netlink *nl, struct in_addr *out, size_t max)
 
 /* --- routes ------------------------------------------------------------- */
 
-static uint32_t table_id(uint32_t table)
+static uint32_t
+table_id(uint32_t table)
 {
 	return table == 0 ? NETLINK_TABLE_MAIN : table;
 }
 
-static bool prefix4_ok(const struct prefix4 *p)
+static bool
+prefix4_ok(const struct prefix4 *p)
 {
 	uint32_t mask;
 
@@ -358,7 +377,8 @@ static bool prefix4_ok(const struct prefix4 *p)
 	return (p->addr.s_addr & ~mask) == 0;
 }
 
-static bool prefix6_ok(const struct prefix6 *p)
+static bool
+prefix6_ok(const struct prefix6 *p)
 {
 	if (p->len > 128)
 		return false;
@@ -369,8 +389,9 @@ static bool prefix6_ok(const struct prefix6 *p)
 }
 
 /* One route message; `add` selects RTM_NEWROUTE (exclusive create) or RTM_DELROUTE. */
-static int route_request(struct netlink *nl, bool add, int family, const void *dst, size_t dst_size,
-			 uint8_t len, int ifindex, uint32_t table)
+static int
+route_request(struct netlink *nl, bool add, int family, const void *dst, size_t dst_size,
+	      uint8_t len, int ifindex, uint32_t table)
 {
 	uint8_t buf[TX_SIZE];
 	struct nlmsghdr *nlh;
@@ -397,7 +418,8 @@ static int route_request(struct netlink *nl, bool add, int family, const void *d
 	return request(nl, nlh, NULL, NULL);
 }
 
-int netlink_route6_add(struct netlink *nl, const struct prefix6 *dst, int ifindex, uint32_t table)
+int
+netlink_route6_add(struct netlink *nl, const struct prefix6 *dst, int ifindex, uint32_t table)
 {
 	if (dst == NULL || !prefix6_ok(dst))
 		return -EINVAL;
@@ -405,7 +427,8 @@ int netlink_route6_add(struct netlink *nl, const struct prefix6 *dst, int ifinde
 			     table);
 }
 
-int netlink_route6_del(struct netlink *nl, const struct prefix6 *dst, int ifindex, uint32_t table)
+int
+netlink_route6_del(struct netlink *nl, const struct prefix6 *dst, int ifindex, uint32_t table)
 {
 	if (dst == NULL || !prefix6_ok(dst))
 		return -EINVAL;
@@ -413,7 +436,8 @@ int netlink_route6_del(struct netlink *nl, const struct prefix6 *dst, int ifinde
 					dst->len, ifindex, table));
 }
 
-int netlink_route4_add(struct netlink *nl, const struct prefix4 *dst, int ifindex, uint32_t table)
+int
+netlink_route4_add(struct netlink *nl, const struct prefix4 *dst, int ifindex, uint32_t table)
 {
 	if (dst == NULL || !prefix4_ok(dst))
 		return -EINVAL;
@@ -421,7 +445,8 @@ int netlink_route4_add(struct netlink *nl, const struct prefix4 *dst, int ifinde
 			     table);
 }
 
-int netlink_route4_del(struct netlink *nl, const struct prefix4 *dst, int ifindex, uint32_t table)
+int
+netlink_route4_del(struct netlink *nl, const struct prefix4 *dst, int ifindex, uint32_t table)
 {
 	if (dst == NULL || !prefix4_ok(dst))
 		return -EINVAL;
@@ -431,8 +456,8 @@ int netlink_route4_del(struct netlink *nl, const struct prefix4 *dst, int ifinde
 
 /* --- proxy neighbours ---------------------------------------------------- */
 
-static struct nlmsghdr *put_proxy(void *buf, uint16_t type, uint16_t flags, struct in_addr addr,
-				  int ifindex)
+static struct nlmsghdr *
+put_proxy(void *buf, uint16_t type, uint16_t flags, struct in_addr addr, int ifindex)
 {
 	struct nlmsghdr *nlh = put_header(buf, type, flags);
 	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
@@ -451,7 +476,8 @@ static struct nlmsghdr *put_proxy(void *buf, uint16_t type, uint16_t flags, stru
  * (pneigh_lookup(..., creat=1) returns the old one), so existence is asked
  * first with RTM_GETNEIGH, which answers -ENOENT for a missing entry.
  */
-static int proxy_exists(struct netlink *nl, struct in_addr addr, int ifindex)
+static int
+proxy_exists(struct netlink *nl, struct in_addr addr, int ifindex)
 {
 	uint8_t buf[TX_SIZE];
 	int err;
@@ -480,7 +506,8 @@ static int proxy_exists(struct netlink *nl, struct in_addr addr, int ifindex)
  *     net.ipv4.neigh.IFACE.proxy_delay (default 80 = 0.8 s; measured
  *     ~640 ms); set it to 0 to answer at once.
  */
-int netlink_proxy4_add(struct netlink *nl, struct in_addr addr, int ifindex)
+int
+netlink_proxy4_add(struct netlink *nl, struct in_addr addr, int ifindex)
 {
 	uint8_t buf[TX_SIZE];
 	int found;
@@ -496,7 +523,8 @@ int netlink_proxy4_add(struct netlink *nl, struct in_addr addr, int ifindex)
 		       NULL, NULL);
 }
 
-int netlink_proxy4_del(struct netlink *nl, struct in_addr addr, int ifindex)
+int
+netlink_proxy4_del(struct netlink *nl, struct in_addr addr, int ifindex)
 {
 	uint8_t buf[TX_SIZE];
 
@@ -507,7 +535,8 @@ int netlink_proxy4_del(struct netlink *nl, struct in_addr addr, int ifindex)
 
 /* --- rules --------------------------------------------------------------- */
 
-static bool rule4_ok(const struct netlink_rule4 *r)
+static bool
+rule4_ok(const struct netlink_rule4 *r)
 {
 	if (!prefix4_ok(&r->dst))
 		return false;
@@ -522,7 +551,8 @@ static bool rule4_ok(const struct netlink_rule4 *r)
 	return true;
 }
 
-static int rule4_request(struct netlink *nl, bool add, const struct netlink_rule4 *r, uint8_t proto)
+static int
+rule4_request(struct netlink *nl, bool add, const struct netlink_rule4 *r, uint8_t proto)
 {
 	uint8_t buf[TX_SIZE];
 	struct nlmsghdr *nlh;
@@ -557,14 +587,16 @@ static int rule4_request(struct netlink *nl, bool add, const struct netlink_rule
 	return request(nl, nlh, NULL, NULL);
 }
 
-int netlink_rule4_add(struct netlink *nl, const struct netlink_rule4 *r)
+int
+netlink_rule4_add(struct netlink *nl, const struct netlink_rule4 *r)
 {
 	if (r == NULL || !rule4_ok(r))
 		return -EINVAL;
 	return rule4_request(nl, true, r, NETLINK_RTPROT_NAT64);
 }
 
-int netlink_rule4_del(struct netlink *nl, const struct netlink_rule4 *r)
+int
+netlink_rule4_del(struct netlink *nl, const struct netlink_rule4 *r)
 {
 	if (r == NULL || !rule4_ok(r))
 		return -EINVAL;
@@ -573,7 +605,8 @@ int netlink_rule4_del(struct netlink *nl, const struct netlink_rule4 *r)
 
 /* --- steering pool4 ports of an owned address ----------------------------- */
 
-static bool steer4_ok(const struct netlink_steer4 *s)
+static bool
+steer4_ok(const struct netlink_steer4 *s)
 {
 	uint32_t table = table_id(s->table);
 
@@ -591,8 +624,8 @@ static bool steer4_ok(const struct netlink_steer4 *s)
  * port range that includes 65535, so the range is written as "every port"
  * minus "the ports below it"). Returns whether `low` is needed.
  */
-static bool steer4_rules(const struct netlink_steer4 *s, struct netlink_rule4 *low,
-			 struct netlink_rule4 *main)
+static bool
+steer4_rules(const struct netlink_steer4 *s, struct netlink_rule4 *low, struct netlink_rule4 *main)
 {
 	bool to_top = s->port_hi == 0xffff;
 
@@ -615,7 +648,8 @@ static bool steer4_rules(const struct netlink_steer4 *s, struct netlink_rule4 *l
 	return to_top && s->port_lo > 1;
 }
 
-int netlink_steer4_add(struct netlink *nl, const struct netlink_steer4 *s)
+int
+netlink_steer4_add(struct netlink *nl, const struct netlink_steer4 *s)
 {
 	struct netlink_rule4 low, main;
 	bool need_low;
@@ -636,7 +670,8 @@ int netlink_steer4_add(struct netlink *nl, const struct netlink_steer4 *s)
 	return err;
 }
 
-int netlink_steer4_del(struct netlink *nl, const struct netlink_steer4 *s)
+int
+netlink_steer4_del(struct netlink *nl, const struct netlink_steer4 *s)
 {
 	struct netlink_rule4 low, main;
 	bool need_low;
@@ -658,7 +693,8 @@ int netlink_steer4_del(struct netlink *nl, const struct netlink_steer4 *s)
 
 /* --- the local table rule -------------------------------------------------- */
 
-int netlink_local_rule_move(struct netlink *nl, uint32_t priority)
+int
+netlink_local_rule_move(struct netlink *nl, uint32_t priority)
 {
 	const struct netlink_rule4 moved = {.priority = priority, .table = NETLINK_TABLE_LOCAL};
 	const struct netlink_rule4 orig = {.priority = 0, .table = NETLINK_TABLE_LOCAL};
@@ -678,7 +714,8 @@ int netlink_local_rule_move(struct netlink *nl, uint32_t priority)
 	return err == -ENOENT ? -EALREADY : err;
 }
 
-int netlink_local_rule_restore(struct netlink *nl, uint32_t priority)
+int
+netlink_local_rule_restore(struct netlink *nl, uint32_t priority)
 {
 	const struct netlink_rule4 moved = {.priority = priority, .table = NETLINK_TABLE_LOCAL};
 	const struct netlink_rule4 orig = {.priority = 0, .table = NETLINK_TABLE_LOCAL};

@@ -19,7 +19,8 @@
 
 /* Maps a sysctl name to its /proc/sys path; refuses anything that could
  * leave /proc/sys. */
-static int build_path(char *buf, size_t size, const char *name)
+static int
+build_path(char *buf, size_t size, const char *name)
 {
 	size_t len;
 
@@ -41,7 +42,8 @@ static int build_path(char *buf, size_t size, const char *name)
 	return 0;
 }
 
-static int read_file(const char *path, char *buf, size_t size)
+static int
+read_file(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
 	int fd;
@@ -62,7 +64,8 @@ static int read_file(const char *path, char *buf, size_t size)
 }
 
 /* Parses exactly n integers and nothing else but whitespace. */
-static int parse_ints(const char *text, int *out, size_t n)
+static int
+parse_ints(const char *text, int *out, size_t n)
 {
 	const char *p = text;
 
@@ -82,7 +85,8 @@ static int parse_ints(const char *text, int *out, size_t n)
 	return *p == '\0' ? 0 : -EPROTO;
 }
 
-int sysctl_read_ints(const char *name, int *out, size_t n)
+int
+sysctl_read_ints(const char *name, int *out, size_t n)
 {
 	char path[256], text[256];
 	int tmp[SYSCTL_MAX_INTS];
@@ -103,7 +107,8 @@ int sysctl_read_ints(const char *name, int *out, size_t n)
 	return 0;
 }
 
-int sysctl_write_ints(const char *name, const int *val, size_t n)
+int
+sysctl_write_ints(const char *name, const int *val, size_t n)
 {
 	char path[256], text[SYSCTL_MAX_INTS * 12 + 1];
 	size_t len = 0;
@@ -130,12 +135,14 @@ int sysctl_write_ints(const char *name, const int *val, size_t n)
 	return err;
 }
 
-int sysctl_read_int(const char *name, int *out)
+int
+sysctl_read_int(const char *name, int *out)
 {
 	return sysctl_read_ints(name, out, 1);
 }
 
-int sysctl_write_int(const char *name, int val)
+int
+sysctl_write_int(const char *name, int val)
 {
 	return sysctl_write_ints(name, &val, 1);
 }

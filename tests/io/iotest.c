@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 /* Not root: a skip on a developer's desk, a failure in CI (CI must never pass by skipping). */
-static void cannot_run(const char *why)
+static void
+cannot_run(const char *why)
 {
 	const char *ci = getenv("CI");
 
@@ -26,12 +27,14 @@ static void cannot_run(const char *why)
 	cr_skip_test("io tests skipped: %s", why);
 }
 
-static bool have_tool(const char *name)
+static bool
+have_tool(const char *name)
 {
 	return iotest_sh("command -v %s >/dev/null 2>&1", name) == 0;
 }
 
-static void mount_own_sysfs(void)
+static void
+mount_own_sysfs(void)
 {
 	/* As `ip netns exec` does: our mounts must not propagate to the host. */
 	cr_assert_eq(mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL), 0,
@@ -41,7 +44,8 @@ static void mount_own_sysfs(void)
 		     strerror(errno));
 }
 
-void iotest_netns(void)
+void
+iotest_netns(void)
 {
 	static const char *const tools[] = {"ip", "nsenter", "arping", "sysctl"};
 
@@ -63,7 +67,8 @@ void iotest_netns(void)
 	cr_assert_eq(iotest_sh("ip link set lo up"), 0);
 }
 
-static int vsh(char *out, size_t size, const char *fmt, va_list ap)
+static int
+vsh(char *out, size_t size, const char *fmt, va_list ap)
 {
 	char cmd[1024];
 	FILE *p;
@@ -91,7 +96,8 @@ static int vsh(char *out, size_t size, const char *fmt, va_list ap)
 	return WEXITSTATUS(st);
 }
 
-int iotest_sh(const char *fmt, ...)
+int
+iotest_sh(const char *fmt, ...)
 {
 	va_list ap;
 	int st;
@@ -102,7 +108,8 @@ int iotest_sh(const char *fmt, ...)
 	return st;
 }
 
-int iotest_capture(char *buf, size_t size, const char *fmt, ...)
+int
+iotest_capture(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int st;
@@ -114,7 +121,8 @@ int iotest_capture(char *buf, size_t size, const char *fmt, ...)
 }
 
 /* End of the JSON object starting at `p` ('{'), strings and nesting skipped. */
-static const char *object_end(const char *p)
+static const char *
+object_end(const char *p)
 {
 	int depth = 0;
 	bool in_str = false;
@@ -137,7 +145,8 @@ static const char *object_end(const char *p)
 	return NULL;
 }
 
-static bool object_has_all(const char *obj, size_t len, va_list ap)
+static bool
+object_has_all(const char *obj, size_t len, va_list ap)
 {
 	const char *frag;
 
@@ -147,7 +156,8 @@ static bool object_has_all(const char *obj, size_t len, va_list ap)
 	return true;
 }
 
-bool iotest_json_has(const char *json, ...)
+bool
+iotest_json_has(const char *json, ...)
 {
 	const char *p = strchr(json, '[');
 
@@ -170,7 +180,8 @@ bool iotest_json_has(const char *json, ...)
 	return false;
 }
 
-bool iotest_read_file(const char *path, char *buf, size_t size)
+bool
+iotest_read_file(const char *path, char *buf, size_t size)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
@@ -185,7 +196,8 @@ bool iotest_read_file(const char *path, char *buf, size_t size)
 	return true;
 }
 
-int iotest_peer_new(void)
+int
+iotest_peer_new(void)
 {
 	int self, peer;
 
@@ -201,7 +213,8 @@ int iotest_peer_new(void)
 	return peer;
 }
 
-int iotest_socket_in(int nsfd, int domain, int type, int proto)
+int
+iotest_socket_in(int nsfd, int domain, int type, int proto)
 {
 	int self, s;
 
@@ -215,7 +228,8 @@ int iotest_socket_in(int nsfd, int domain, int type, int proto)
 	return s;
 }
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
 	struct timespec ts;
 
@@ -223,7 +237,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool iotest_readable(int fd, int timeout_ms)
+bool
+iotest_readable(int fd, int timeout_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 
@@ -231,7 +246,8 @@ bool iotest_readable(int fd, int timeout_ms)
 }
 
 /* Transport protocol and offset of the transport header, or false. */
-static bool transport_of(const uint8_t *p, size_t len, int version, uint8_t *proto, size_t *off)
+static bool
+transport_of(const uint8_t *p, size_t len, int version, uint8_t *proto, size_t *off)
 {
 	if (len < 1 || p[0] >> 4 != version)
 		return false;
@@ -248,8 +264,9 @@ static bool transport_of(const uint8_t *p, size_t len, int version, uint8_t *pro
 	return false;
 }
 
-size_t iotest_tun_find(int fd, int version, uint8_t proto, uint16_t dport, uint8_t *buf,
-		       size_t size, int timeout_ms)
+size_t
+iotest_tun_find(int fd, int version, uint8_t proto, uint16_t dport, uint8_t *buf, size_t size,
+		int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 

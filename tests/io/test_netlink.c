@@ -43,7 +43,8 @@ struct env {
 	int va_idx;
 };
 
-static struct in_addr ip4(const char *s)
+static struct in_addr
+ip4(const char *s)
 {
 	struct in_addr a;
 
@@ -51,12 +52,14 @@ static struct in_addr ip4(const char *s)
 	return a;
 }
 
-static struct prefix4 pfx4(const char *s, uint8_t len)
+static struct prefix4
+pfx4(const char *s, uint8_t len)
 {
 	return (struct prefix4){.addr = ip4(s), .len = len};
 }
 
-static struct prefix6 pfx6(const char *s, uint8_t len)
+static struct prefix6
+pfx6(const char *s, uint8_t len)
 {
 	struct prefix6 p = {.len = len};
 
@@ -65,7 +68,8 @@ static struct prefix6 pfx6(const char *s, uint8_t len)
 }
 
 /* Fresh namespace with our TUN device and a netlink socket; optionally a peer on a veth. */
-static void env_up(struct env *e, bool with_peer)
+static void
+env_up(struct env *e, bool with_peer)
 {
 	int err;
 
@@ -91,7 +95,8 @@ static void env_up(struct env *e, bool with_peer)
 	cr_assert_gt(e->va_idx, 0);
 }
 
-static void env_down(struct env *e)
+static void
+env_down(struct env *e)
 {
 	netlink_close(e->nl);
 	tun_close(e->tun);
@@ -99,7 +104,8 @@ static void env_down(struct env *e)
 		close(e->peer);
 }
 
-static void capture(char *json, const char *cmd)
+static void
+capture(char *json, const char *cmd)
 {
 	cr_assert_eq(iotest_capture(json, JSON_SIZE, "%s", cmd), 0, "%s failed", cmd);
 }
@@ -316,7 +322,8 @@ Test(netlink, proxy4_entry_is_listed_then_deleted)
 }
 
 /* Whether the peer gets an ARP reply for `addr`, and from va's MAC address. */
-static bool peer_arp_answered(const struct env *e, const char *addr)
+static bool
+peer_arp_answered(const struct env *e, const char *addr)
 {
 	char out[2048], mac[32];
 
@@ -328,7 +335,8 @@ static bool peer_arp_answered(const struct env *e, const char *addr)
 	return true;
 }
 
-static void proxy_topology(struct env *e, bool forwarding, bool tun_route)
+static void
+proxy_topology(struct env *e, bool forwarding, bool tun_route)
 {
 	struct prefix4 pool4 = pfx4("192.0.2.48", 28); /* holds POOL4_ARP */
 
@@ -477,7 +485,8 @@ Test(netlink, local_rule_move_then_restore_gives_back_the_original_rules)
 
 /* --- steering pool4 ports of an owned address: real traffic -------------------- */
 
-static int tcp_listener(const char *addr, uint16_t port)
+static int
+tcp_listener(const char *addr, uint16_t port)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = ip4(addr)};
@@ -490,7 +499,8 @@ static int tcp_listener(const char *addr, uint16_t port)
 	return s;
 }
 
-static int udp_socket(int nsfd, const char *addr, uint16_t port)
+static int
+udp_socket(int nsfd, const char *addr, uint16_t port)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = ip4(addr)};
@@ -504,7 +514,8 @@ static int udp_socket(int nsfd, const char *addr, uint16_t port)
 }
 
 /* A non-blocking connect from the peer: its SYN (and retries) leave at once. */
-static int peer_syn(const struct env *e, uint16_t port)
+static int
+peer_syn(const struct env *e, uint16_t port)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = ip4(OWN)};
@@ -515,7 +526,8 @@ static int peer_syn(const struct env *e, uint16_t port)
 	return s;
 }
 
-static void udp_to_own(int s, uint16_t port)
+static void
+udp_to_own(int s, uint16_t port)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = ip4(OWN)};
@@ -524,7 +536,8 @@ static void udp_to_own(int s, uint16_t port)
 }
 
 /* The SYN came from the peer through forwarding (TTL 64 - 1) to OWN:port. */
-static void assert_forwarded_syn(const uint8_t *p, size_t n, uint16_t port)
+static void
+assert_forwarded_syn(const uint8_t *p, size_t n, uint16_t port)
 {
 	cr_assert_geq(n, 40);
 	cr_assert_eq(p[8], 63, "TTL %u: not forwarded", p[8]);
@@ -535,7 +548,8 @@ static void assert_forwarded_syn(const uint8_t *p, size_t n, uint16_t port)
 	cr_assert_eq(p[(p[0] & 0xf) * 4 + 13] & 0x12, 0x02, "not a SYN");
 }
 
-static bool accepted(int listener)
+static bool
+accepted(int listener)
 {
 	int c;
 
@@ -548,7 +562,8 @@ static bool accepted(int listener)
 	return true;
 }
 
-static void steer_topology(struct env *e, const struct netlink_steer4 *s)
+static void
+steer_topology(struct env *e, const struct netlink_steer4 *s)
 {
 	struct prefix4 own = pfx4(OWN, 32);
 
@@ -559,7 +574,8 @@ static void steer_topology(struct env *e, const struct netlink_steer4 *s)
 	cr_assert_eq(netlink_local_rule_move(e->nl, 100), 0);
 }
 
-static void steer_undo(struct env *e, const struct netlink_steer4 *s)
+static void
+steer_undo(struct env *e, const struct netlink_steer4 *s)
 {
 	struct prefix4 own = pfx4(OWN, 32);
 

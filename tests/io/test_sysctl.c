@@ -11,7 +11,8 @@
 #include "iotest.h"
 #include "sysctl.h"
 
-static int sysctl_cmd(const char *name)
+static int
+sysctl_cmd(const char *name)
 {
 	char out[64];
 

@@ -18,7 +18,8 @@ static struct bib db;
 static struct bib_event bev[64];
 static int nbev;
 
-static void record_event(void *ctx, const struct bib_event *ev)
+static void
+record_event(void *ctx, const struct bib_event *ev)
 {
 	(void)ctx;
 	if (nbev < 64)
@@ -26,7 +27,8 @@ static void record_event(void *ctx, const struct bib_event *ev)
 	nbev++;
 }
 
-static void setup(void)
+static void
+setup(void)
 {
 	struct bib_config cfg;
 
@@ -38,14 +40,16 @@ static void setup(void)
 	nbev = 0;
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	bib_fini(&db);
 }
 
 TestSuite(bib, .init = setup, .fini = teardown);
 
-static struct taddr6 a6(const char *text, uint16_t port)
+static struct taddr6
+a6(const char *text, uint16_t port)
 {
 	struct taddr6 t = {.port = port};
 
@@ -53,7 +57,8 @@ static struct taddr6 a6(const char *text, uint16_t port)
 	return t;
 }
 
-static struct taddr4 a4(const char *text, uint16_t port)
+static struct taddr4
+a4(const char *text, uint16_t port)
 {
 	struct taddr4 t = {.port = port};
 
@@ -61,14 +66,16 @@ static struct taddr4 a4(const char *text, uint16_t port)
 	return t;
 }
 
-static struct in_addr in4(const char *text)
+static struct in_addr
+in4(const char *text)
 {
 	return a4(text, 0).addr;
 }
 
 /* A UDP session 6->4 from src6 (mapped to src4) to remote. */
-static struct session *udp_session(const char *s6, uint16_t sp, const char *s4, uint16_t mp,
-				   const char *remote, uint16_t rp)
+static struct session *
+udp_session(const char *s6, uint16_t sp, const char *s4, uint16_t mp, const char *remote,
+	    uint16_t rp)
 {
 	struct session_tuple t = {
 		.proto = L4_UDP,
@@ -85,8 +92,8 @@ static struct session *udp_session(const char *s6, uint16_t sp, const char *s4, 
 	return s;
 }
 
-static void assert_entry(const struct bib_entry *e, const char *s6, uint16_t p6, const char *s4,
-			 uint16_t p4)
+static void
+assert_entry(const struct bib_entry *e, const char *s6, uint16_t p6, const char *s4, uint16_t p4)
 {
 	struct taddr6 want6 = a6(s6, p6), got6;
 	struct taddr4 want4 = a4(s4, p4), got4;
@@ -304,7 +311,8 @@ Test(bib, remove_by_pointer_removes_static_entry_and_sessions)
 	cr_assert_eq(session_count(&db, L4_UDP), 0);
 }
 
-static void add_statics(enum l4proto proto, const char *addr, uint16_t first, uint16_t last)
+static void
+add_statics(enum l4proto proto, const char *addr, uint16_t first, uint16_t last)
 {
 	for (uint32_t p = first; p <= last; p++) {
 		char text[64];
@@ -464,7 +472,8 @@ Test(bib, has_session_to_addr4_false_for_static_entry_without_sessions)
 	cr_assert_not(bib_has_session_to_addr4(&db, bib_find6(&db, L4_TCP, &x), y.addr));
 }
 
-static int collect_ports(void *arg, const struct bib_entry *e)
+static int
+collect_ports(void *arg, const struct bib_entry *e)
 {
 	uint32_t *sum = arg;
 

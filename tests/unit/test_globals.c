@@ -27,15 +27,23 @@ expect_print(const struct globals *g, const char *key, const char *want)
 Test(globals, bad_values_are_rejected_and_change_nothing)
 {
 	static const char *const bad[][2] = {
-		{"udp-timeout", "1:59"},       /* below Jool's 2:00 minimum */
-		{"udp-timeout", "5:"},         {"udp-timeout", "abc"},
-		{"udp-timeout", "1:2:3:4"},    {"tcp-est-timeout", "1:59:59"},
-		{"tcp-trans-timeout", "3:59"}, {"lowest-ipv6-mtu", "1279"},
-		{"f-args", "16"},              {"tos", "256"},
-		{"manually-enabled", "maybe"}, {"pool6", "64:ff9b::/95"},
-		{"pool6", "64:ff9b::1/96"},    {"pool6", "nonsense"},
-		{"mtu-plateaus", "1500,x"},    {"mtu-plateaus", "0"},
-		{"ss-enabled", "true"},        {"max-sessions", "0"},
+		{"udp-timeout", "1:59"}, /* below Jool's 2:00 minimum */
+		{"udp-timeout", "5:"},
+		{"udp-timeout", "abc"},
+		{"udp-timeout", "1:2:3:4"},
+		{"tcp-est-timeout", "1:59:59"},
+		{"tcp-trans-timeout", "3:59"},
+		{"lowest-ipv6-mtu", "1279"},
+		{"f-args", "16"},
+		{"tos", "256"},
+		{"manually-enabled", "maybe"},
+		{"pool6", "64:ff9b::/95"},
+		{"pool6", "64:ff9b::1/96"},
+		{"pool6", "nonsense"},
+		{"mtu-plateaus", "1500,x"},
+		{"mtu-plateaus", "0"},
+		{"ss-enabled", "true"},
+		{"max-sessions", "0"},
 	};
 	struct globals g, before;
 	char err[256];
@@ -44,11 +52,10 @@ Test(globals, bad_values_are_rejected_and_change_nothing)
 	before = g;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		cr_assert_eq(globals_parse(&g, globals_find(bad[i][0]), bad[i][1], err,
-					   sizeof(err)),
-			     -1, "%s=%s accepted", bad[i][0], bad[i][1]);
-		cr_assert(strstr(err, bad[i][0]) != NULL, "error '%s' does not name the key",
-			  err);
+		cr_assert_eq(
+			globals_parse(&g, globals_find(bad[i][0]), bad[i][1], err, sizeof(err)), -1,
+			"%s=%s accepted", bad[i][0], bad[i][1]);
+		cr_assert(strstr(err, bad[i][0]) != NULL, "error '%s' does not name the key", err);
 		cr_assert(memcmp(&g, &before, sizeof(g)) == 0, "%s=%s changed the settings",
 			  bad[i][0], bad[i][1]);
 	}

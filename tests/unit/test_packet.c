@@ -23,7 +23,8 @@
 
 enum { BUF = 2048 };
 
-static void put16(uint8_t *p, uint16_t v)
+static void
+put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
@@ -31,7 +32,8 @@ static void put16(uint8_t *p, uint16_t v)
 
 /* ---- Parsing from an exact-size copy ---------------------------------- */
 
-static enum stat_id parse_exact(int family, const uint8_t *b, size_t len, struct pkt_info *info)
+static enum stat_id
+parse_exact(int family, const uint8_t *b, size_t len, struct pkt_info *info)
 {
 	uint8_t *copy = malloc(len);
 	enum stat_id rc;
@@ -49,8 +51,8 @@ static enum stat_id parse_exact(int family, const uint8_t *b, size_t len, struct
 }
 
 /* Parse and require `want`; a refusal must leave `info` as it was. */
-static void expect(int family, const uint8_t *b, size_t len, enum stat_id want,
-		   struct pkt_info *info)
+static void
+expect(int family, const uint8_t *b, size_t len, enum stat_id want, struct pkt_info *info)
 {
 	struct pkt_info before;
 	enum stat_id got;
@@ -65,20 +67,23 @@ static void expect(int family, const uint8_t *b, size_t len, enum stat_id want,
 			  "a refused packet changed the pkt_info");
 }
 
-static void expect_reason(int family, const uint8_t *b, size_t len, enum stat_id want)
+static void
+expect_reason(int family, const uint8_t *b, size_t len, enum stat_id want)
 {
 	struct pkt_info info;
 
 	expect(family, b, len, want, &info);
 }
 
-static void refused(int family, const uint8_t *b, size_t len, enum stat_id want)
+static void
+refused(int family, const uint8_t *b, size_t len, enum stat_id want)
 {
 	cr_assert_neq(want, STAT_OK);
 	expect_reason(family, b, len, want);
 }
 
-static void accepted(int family, const uint8_t *b, size_t len, struct pkt_info *info)
+static void
+accepted(int family, const uint8_t *b, size_t len, struct pkt_info *info)
 {
 	expect(family, b, len, STAT_OK, info);
 }
@@ -87,7 +92,8 @@ static void accepted(int family, const uint8_t *b, size_t len, struct pkt_info *
 	cr_assert_eq(got->f, want->f, "%s." #f ": got %ld, want %ld", which, (long)got->f,         \
 		     (long)want->f)
 
-static void assert_l3(const char *which, const struct pkt_l3 *got, const struct pkt_l3 *want)
+static void
+assert_l3(const char *which, const struct pkt_l3 *got, const struct pkt_l3 *want)
 {
 	L3_EQ(family);
 	L3_EQ(l4_proto);
@@ -113,7 +119,8 @@ static void assert_l3(const char *which, const struct pkt_l3 *got, const struct 
 #undef L3_EQ
 
 /* Every field; the inner one only matters when has_inner. */
-static void assert_info(const struct pkt_info *got, const struct pkt_info *want)
+static void
+assert_info(const struct pkt_info *got, const struct pkt_info *want)
 {
 	assert_l3("outer", &got->outer, &want->outer);
 	cr_assert_eq(got->has_inner, want->has_inner, "has_inner");
@@ -124,7 +131,8 @@ static void assert_info(const struct pkt_info *got, const struct pkt_info *want)
 	assert_l3("inner", &got->inner, &want->inner);
 }
 
-static void accepted_as(int family, const uint8_t *b, size_t len, const struct pkt_info *want)
+static void
+accepted_as(int family, const uint8_t *b, size_t len, const struct pkt_info *want)
 {
 	struct pkt_info got;
 
@@ -136,7 +144,8 @@ static void accepted_as(int family, const uint8_t *b, size_t len, const struct p
 
 /* Hop-by-Hop or Destination Options (RFC 8200 §4.3, §4.6) of
  * (ext_len + 1) * 8 bytes, padded with one PadN option. */
-static size_t ext6_opts(uint8_t *b, uint8_t nh, uint8_t ext_len)
+static size_t
+ext6_opts(uint8_t *b, uint8_t nh, uint8_t ext_len)
 {
 	size_t n = ((size_t)ext_len + 1) * 8;
 
@@ -149,7 +158,8 @@ static size_t ext6_opts(uint8_t *b, uint8_t nh, uint8_t ext_len)
 }
 
 /* Routing header (RFC 8200 §4.4), type 0 layout with one address: 24 bytes. */
-static size_t ext6_routing(uint8_t *b, uint8_t nh, uint8_t segments_left)
+static size_t
+ext6_routing(uint8_t *b, uint8_t nh, uint8_t segments_left)
 {
 	memset(b, 0, 24);
 	b[0] = nh;
@@ -161,7 +171,8 @@ static size_t ext6_routing(uint8_t *b, uint8_t nh, uint8_t segments_left)
 }
 
 /* Fragment header (RFC 8200 §4.5); offset in bytes, a multiple of 8. */
-static size_t ext6_frag(uint8_t *b, uint8_t nh, uint16_t offset, bool more, uint32_t id)
+static size_t
+ext6_frag(uint8_t *b, uint8_t nh, uint16_t offset, bool more, uint32_t id)
 {
 	b[0] = nh;
 	b[1] = 0;
@@ -171,13 +182,15 @@ static size_t ext6_frag(uint8_t *b, uint8_t nh, uint16_t offset, bool more, uint
 	return 8;
 }
 
-static void set_plen6(uint8_t *b, size_t len)
+static void
+set_plen6(uint8_t *b, size_t len)
 {
 	put16(b + 4, (uint16_t)(len - 40));
 }
 
 /* Set Total Length and the header checksum after building. */
-static void set_total4(uint8_t *b, size_t len)
+static void
+set_total4(uint8_t *b, size_t len)
 {
 	put16(b + 2, (uint16_t)len);
 	pg_ipv4_fix_csum(b);
@@ -185,7 +198,8 @@ static void set_total4(uint8_t *b, size_t len)
 
 /* Give the IPv4 header at b `opt_len` bytes of options (a multiple of 4)
  * copied from `opt`; the caller writes what follows at b + 20 + opt_len. */
-static size_t ipv4_options(uint8_t *b, const uint8_t *opt, size_t opt_len)
+static size_t
+ipv4_options(uint8_t *b, const uint8_t *opt, size_t opt_len)
 {
 	b[0] = (uint8_t)(0x40 | (20 + opt_len) / 4);
 	memcpy(b + 20, opt, opt_len);
@@ -195,7 +209,8 @@ static size_t ipv4_options(uint8_t *b, const uint8_t *opt, size_t opt_len)
 
 static const uint8_t data4[4] = {'d', 'a', 't', 'a'};
 
-static size_t add_data(uint8_t *b, size_t n)
+static size_t
+add_data(uint8_t *b, size_t n)
 {
 	memcpy(b + n, data4, sizeof(data4));
 	return n + sizeof(data4);
@@ -204,7 +219,8 @@ static size_t add_data(uint8_t *b, size_t n)
 /* ---- Reference packets ----------------------------------------------- */
 
 /* IPv6 / TCP SYN 1234 -> 80 / "data": 64 bytes. */
-static size_t mk6_tcp(uint8_t *b)
+static size_t
+mk6_tcp(uint8_t *b)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_TCP, 64, 0);
 
@@ -216,7 +232,8 @@ static size_t mk6_tcp(uint8_t *b)
 }
 
 /* IPv6 / UDP 5353 -> 53 / "data": 52 bytes. */
-static size_t mk6_udp(uint8_t *b)
+static size_t
+mk6_udp(uint8_t *b)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_UDP, 64, 0);
 
@@ -228,7 +245,8 @@ static size_t mk6_udp(uint8_t *b)
 }
 
 /* IPv6 / ICMPv6 `type` id 0x4321 seq 7 / "data": 52 bytes. */
-static size_t mk6_icmp(uint8_t *b, uint8_t type)
+static size_t
+mk6_icmp(uint8_t *b, uint8_t type)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_ICMPV6, 64, 0);
 
@@ -241,8 +259,8 @@ static size_t mk6_icmp(uint8_t *b, uint8_t type)
 
 /* IPv6 / HBH / DstOpt / Routing(SL) / Fragment(offset, M, id 0xdeadbeef) / `proto`
  * header at 88 (built by the caller; returns 88). */
-static size_t mk6_chain(uint8_t *b, uint8_t segments_left, uint16_t offset, bool more,
-			uint8_t proto)
+static size_t
+mk6_chain(uint8_t *b, uint8_t segments_left, uint16_t offset, bool more, uint8_t proto)
 {
 	size_t n = pg_ipv6(b, SRC6, DST6, IPPROTO_HOPOPTS, 64, 0);
 
@@ -254,7 +272,8 @@ static size_t mk6_chain(uint8_t *b, uint8_t segments_left, uint16_t offset, bool
 }
 
 /* IPv4 / TCP ACK 40000 -> 443, DF, ID 0x1234 / "data": 44 bytes. */
-static size_t mk4_tcp(uint8_t *b)
+static size_t
+mk4_tcp(uint8_t *b)
 {
 	size_t n = pg_ipv4(b, SRC4, DST4, IPPROTO_TCP, 64, 0x1234, 0x4000, 0);
 
@@ -266,7 +285,8 @@ static size_t mk4_tcp(uint8_t *b)
 }
 
 /* IPv4 / UDP 5353 -> 53, ID 0x1234 / "data": 32 bytes. */
-static size_t mk4_udp(uint8_t *b)
+static size_t
+mk4_udp(uint8_t *b)
 {
 	size_t n = pg_ipv4(b, SRC4, DST4, IPPROTO_UDP, 64, 0x1234, 0, 0);
 
@@ -278,7 +298,8 @@ static size_t mk4_udp(uint8_t *b)
 }
 
 /* IPv4 / ICMP `type` id 0x4321 seq 7 / "data": 32 bytes. */
-static size_t mk4_icmp(uint8_t *b, uint8_t type)
+static size_t
+mk4_icmp(uint8_t *b, uint8_t type)
 {
 	size_t n = pg_ipv4(b, SRC4, DST4, IPPROTO_ICMP, 64, 0x1234, 0, 0);
 
@@ -290,7 +311,8 @@ static size_t mk4_icmp(uint8_t *b, uint8_t type)
 }
 
 /* IPv6 ICMPv6 error `type`/`code` quoting `q` (n bytes): 48 + n bytes. */
-static size_t mk6_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+static size_t
+mk6_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
 {
 	size_t n = pg_ipv6(b, "2001:db8::ff", DST6, IPPROTO_ICMPV6, 64, 0);
 
@@ -303,7 +325,8 @@ static size_t mk6_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, 
 }
 
 /* IPv4 ICMP error `type`/`code` quoting `q`: 28 + n bytes. */
-static size_t mk4_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+static size_t
+mk4_err(uint8_t *b, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
 {
 	size_t n = pg_ipv4(b, "203.0.113.1", SRC4, IPPROTO_ICMP, 64, 0x5555, 0, 0);
 
@@ -790,7 +813,8 @@ enum quote_kind { Q_TCP, Q_UDP, Q_ECHO };
 
 /* The packet the NAT64 sent (4 -> 6 direction): 64:ff9b:: source. Its
  * Payload Length claims 1000 bytes: the quote is cut and that is fine. */
-static size_t quote6(uint8_t *b, enum quote_kind k)
+static size_t
+quote6(uint8_t *b, enum quote_kind k)
 {
 	const uint8_t proto[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6};
 	size_t n = pg_ipv6(b, DST6, SRC6, proto[k], 63, 1000);
@@ -804,7 +828,8 @@ static size_t quote6(uint8_t *b, enum quote_kind k)
 	return n;
 }
 
-static size_t quote4(uint8_t *b, enum quote_kind k)
+static size_t
+quote4(uint8_t *b, enum quote_kind k)
 {
 	const uint8_t proto[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
 	size_t n = pg_ipv4(b, SRC4, DST4, proto[k], 63, 0x2222, 0x4000, 1000);
@@ -818,7 +843,8 @@ static size_t quote4(uint8_t *b, enum quote_kind k)
 	return n;
 }
 
-static struct pkt_l3 quote_want(uint8_t family, enum quote_kind k, uint32_t qlen)
+static struct pkt_l3
+quote_want(uint8_t family, enum quote_kind k, uint32_t qlen)
 {
 	struct pkt_l3 w = {.family = family, .l3_end = qlen, .has_ports = true};
 
@@ -1511,7 +1537,8 @@ struct cut_rule {
 	enum stat_id why;
 };
 
-static enum stat_id cut_expect(const struct cut_rule *rules, size_t len)
+static enum stat_id
+cut_expect(const struct cut_rule *rules, size_t len)
 {
 	for (; rules->upto != 0; rules++)
 		if (len < rules->upto)
@@ -1520,7 +1547,8 @@ static enum stat_id cut_expect(const struct cut_rule *rules, size_t len)
 }
 
 /* Raw cuts: the length fields still describe the whole packet. */
-static void cut_raw(int family, const uint8_t *p, size_t n, size_t ihl)
+static void
+cut_raw(int family, const uint8_t *p, size_t n, size_t ihl)
 {
 	for (size_t len = 0; len <= n; len++) {
 		enum stat_id want;
@@ -1539,7 +1567,8 @@ static void cut_raw(int family, const uint8_t *p, size_t n, size_t ihl)
 
 /* Consistent cuts: the length field is set to the cut, so the parser
  * gets past the IP header and meets the cut in the next one. */
-static void cut_fixed(int family, const uint8_t *p, size_t n, const struct cut_rule *rules)
+static void
+cut_fixed(int family, const uint8_t *p, size_t n, const struct cut_rule *rules)
 {
 	uint8_t c[BUF];
 

@@ -11,7 +11,8 @@
 
 #include "pool4.h"
 
-static struct in_addr ip4(const char *s)
+static struct in_addr
+ip4(const char *s)
 {
 	struct in_addr a;
 
@@ -19,8 +20,8 @@ static struct in_addr ip4(const char *s)
 	return a;
 }
 
-static struct pool4_entry ent(uint32_t mark, enum l4proto proto, const char *addr, uint8_t len,
-			      uint16_t lo, uint16_t hi)
+static struct pool4_entry
+ent(uint32_t mark, enum l4proto proto, const char *addr, uint8_t len, uint16_t lo, uint16_t hi)
 {
 	return (struct pool4_entry){
 		.mark = mark,
@@ -31,12 +32,14 @@ static struct pool4_entry ent(uint32_t mark, enum l4proto proto, const char *add
 	};
 }
 
-static struct taddr4 t4(const char *addr, uint16_t port)
+static struct taddr4
+t4(const char *addr, uint16_t port)
 {
 	return (struct taddr4){.addr = ip4(addr), .port = port};
 }
 
-static struct pool4 *new_pool(void)
+static struct pool4 *
+new_pool(void)
 {
 	struct pool4 *p = pool4_create();
 
@@ -44,14 +47,16 @@ static struct pool4 *new_pool(void)
 	return p;
 }
 
-static void add_ok(struct pool4 *p, struct pool4_entry e)
+static void
+add_ok(struct pool4 *p, struct pool4_entry e)
 {
 	int err = pool4_add(p, &e, NULL);
 
 	cr_assert_eq(err, 0, "add: %s", pool4_strerror(err));
 }
 
-static bool has(const struct pool4 *p, enum l4proto proto, const char *addr, uint16_t port)
+static bool
+has(const struct pool4 *p, enum l4proto proto, const char *addr, uint16_t port)
 {
 	struct taddr4 t = t4(addr, port);
 
@@ -65,7 +70,8 @@ struct dump {
 	unsigned entries;
 };
 
-static int dump_entry(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
+static int
+dump_entry(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
 {
 	struct dump *d = ctx;
 	char a[INET_ADDRSTRLEN];
@@ -81,7 +87,8 @@ static int dump_entry(void *ctx, const struct pool4_entry *e, const struct pool4
 	return 0;
 }
 
-static void dump_pool(const struct pool4 *p, struct dump *d)
+static void
+dump_pool(const struct pool4 *p, struct dump *d)
 {
 	d->len = 0;
 	d->entries = 0;
@@ -91,7 +98,8 @@ static void dump_pool(const struct pool4 *p, struct dump *d)
 }
 
 /* Dump of one protocol, compared with an expected text. */
-static void assert_entries(const struct pool4 *p, enum l4proto proto, const char *expected)
+static void
+assert_entries(const struct pool4 *p, enum l4proto proto, const char *expected)
 {
 	struct dump d = {.len = 0};
 
@@ -99,7 +107,8 @@ static void assert_entries(const struct pool4 *p, enum l4proto proto, const char
 	cr_assert_str_eq(d.buf, expected);
 }
 
-static struct pool4 *sample_pool(void)
+static struct pool4 *
+sample_pool(void)
 {
 	struct pool4 *p = new_pool();
 	struct pool4_iterations fixed = {POOL4_ITER_FIXED, 77};
@@ -113,8 +122,9 @@ static struct pool4 *sample_pool(void)
 }
 
 /* Each rejected call: the error, and a pool identical to the one before. */
-static void assert_add_rejected(struct pool4 *p, struct pool4_entry e,
-				const struct pool4_iterations *it, int expected)
+static void
+assert_add_rejected(struct pool4 *p, struct pool4_entry e, const struct pool4_iterations *it,
+		    int expected)
 {
 	struct dump before, after;
 	size_t bytes = pool4_memory_bytes(p);
@@ -378,7 +388,8 @@ Test(pool4, display_cuts_address_intervals_into_prefixes)
 	pool4_destroy(p);
 }
 
-static int stop_after_two(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
+static int
+stop_after_two(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
 {
 	int *calls = ctx;
 
@@ -438,7 +449,8 @@ Test(pool4, auto_iterations_formula_boundaries)
 	cr_assert_eq(pool4_auto_iterations(UINT64_MAX), 8192);
 }
 
-static uint64_t set_max_iterations(const struct pool4 *p, uint32_t mark, enum l4proto proto)
+static uint64_t
+set_max_iterations(const struct pool4 *p, uint32_t mark, enum l4proto proto)
 {
 	struct pool4_set_info info;
 
@@ -530,7 +542,8 @@ struct addr_list {
 	size_t len;
 };
 
-static int list_addr(void *ctx, struct in_addr addr, uint32_t ports)
+static int
+list_addr(void *ctx, struct in_addr addr, uint32_t ports)
 {
 	struct addr_list *l = ctx;
 	char a[INET_ADDRSTRLEN];
@@ -624,7 +637,8 @@ struct model {
 	bool bit[M_MARKS][L4_COUNT][M_ADDRS][M_PORTS];
 };
 
-static uint64_t rng_next(uint64_t *s)
+static uint64_t
+rng_next(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -632,7 +646,8 @@ static uint64_t rng_next(uint64_t *s)
 	return *s;
 }
 
-static uint32_t model_count(const struct model *m, int mark, int proto)
+static uint32_t
+model_count(const struct model *m, int mark, int proto)
 {
 	uint32_t n = 0;
 
@@ -643,8 +658,8 @@ static uint32_t model_count(const struct model *m, int mark, int proto)
 }
 
 /* Apply an operation to the model the way pool4 documents it. */
-static int model_apply(struct model *m, bool adding, const struct pool4_entry *e, int first,
-		       int naddr)
+static int
+model_apply(struct model *m, bool adding, const struct pool4_entry *e, int first, int naddr)
 {
 	int lo = e->port_min < e->port_max ? e->port_min : e->port_max;
 	int hi = e->port_min < e->port_max ? e->port_max : e->port_min;
@@ -669,7 +684,8 @@ static int model_apply(struct model *m, bool adding, const struct pool4_entry *e
 }
 
 /* The stored form must be canonical (pool4.h). */
-static void assert_canonical(const struct pool4_set *s)
+static void
+assert_canonical(const struct pool4_set *s)
 {
 	uint32_t nr, nruns;
 	const struct pool4_range *r = pool4_set_ranges(s, &nr);
@@ -704,7 +720,8 @@ static void assert_canonical(const struct pool4_set *s)
 	}
 }
 
-static void compare_with_model(const struct pool4 *p, const struct model *m)
+static void
+compare_with_model(const struct pool4 *p, const struct model *m)
 {
 	for (int proto = 0; proto < L4_COUNT; proto++) {
 		for (int a = -1; a <= M_ADDRS; a++) {

@@ -17,7 +17,8 @@
 static const struct siphash_key key1 = {.k = {0x0123456789abcdefULL, 0xfedcba9876543210ULL}};
 static const struct siphash_key key2 = {.k = {0x1111111111111111ULL, 0x2222222222222222ULL}};
 
-static struct in_addr v4(const char *s)
+static struct in_addr
+v4(const char *s)
 {
 	struct in_addr a;
 
@@ -25,7 +26,8 @@ static struct in_addr v4(const char *s)
 	return a;
 }
 
-static struct taddr6 v6(const char *s, uint16_t port)
+static struct taddr6
+v6(const char *s, uint16_t port)
 {
 	struct taddr6 t = {.port = port};
 
@@ -34,7 +36,8 @@ static struct taddr6 v6(const char *s, uint16_t port)
 }
 
 /* IPv6 host number `n` of 2001:db8:2::/64. */
-static struct taddr6 host6(uint32_t n, uint16_t port)
+static struct taddr6
+host6(uint32_t n, uint16_t port)
 {
 	struct taddr6 t = v6("2001:db8:2::", port);
 
@@ -53,7 +56,8 @@ struct taken {
 	uint64_t calls;
 };
 
-static struct taken taken_new(const char *base, uint32_t naddrs)
+static struct taken
+taken_new(const char *base, uint32_t naddrs)
 {
 	struct taken t = {.base = ntohl(v4(base).s_addr), .naddrs = naddrs};
 
@@ -62,7 +66,8 @@ static struct taken taken_new(const char *base, uint32_t naddrs)
 	return t;
 }
 
-static size_t taken_bit(const struct taken *t, const struct taddr4 *a)
+static size_t
+taken_bit(const struct taken *t, const struct taddr4 *a)
 {
 	uint32_t off = ntohl(a->addr.s_addr) - t->base;
 
@@ -70,7 +75,8 @@ static size_t taken_bit(const struct taken *t, const struct taddr4 *a)
 	return (size_t)off * 65536 + a->port;
 }
 
-static void taken_set(struct taken *t, const char *addr, uint16_t port)
+static void
+taken_set(struct taken *t, const char *addr, uint16_t port)
 {
 	struct taddr4 a = {v4(addr), port};
 	size_t b = taken_bit(t, &a);
@@ -78,7 +84,8 @@ static void taken_set(struct taken *t, const char *addr, uint16_t port)
 	t->bits[b / 8] |= (uint8_t)(1u << (b % 8));
 }
 
-static bool is_taken(void *ctx, const struct taddr4 *a)
+static bool
+is_taken(void *ctx, const struct taddr4 *a)
 {
 	struct taken *t = ctx;
 	size_t b = taken_bit(t, a);
@@ -87,13 +94,15 @@ static bool is_taken(void *ctx, const struct taddr4 *a)
 	return t->bits[b / 8] & (1u << (b % 8));
 }
 
-static void taken_free(struct taken *t)
+static void
+taken_free(struct taken *t)
 {
 	free(t->bits);
 }
 
-static struct pool4 *pool_with(enum l4proto proto, const char *addr, uint8_t len, uint16_t lo,
-			       uint16_t hi, const struct pool4_iterations *it)
+static struct pool4 *
+pool_with(enum l4proto proto, const char *addr, uint8_t len, uint16_t lo, uint16_t hi,
+	  const struct pool4_iterations *it)
 {
 	struct pool4 *p = pool4_create();
 	struct pool4_entry e = {
@@ -109,9 +118,9 @@ static struct pool4 *pool_with(enum l4proto proto, const char *addr, uint8_t len
 }
 
 /* Choose for (src, dst) and, on success, take the result like the BIB. */
-static enum stat_id alloc(struct rfc6056 *r, const struct pool4_set *set, struct taken *t,
-			  const struct taddr6 *src, const struct taddr6 *dst,
-			  const struct in_addr *preferred, struct rfc6056_result *res)
+static enum stat_id
+alloc(struct rfc6056 *r, const struct pool4_set *set, struct taken *t, const struct taddr6 *src,
+      const struct taddr6 *dst, const struct in_addr *preferred, struct rfc6056_result *res)
 {
 	struct rfc6056_query q = {
 		.src6 = src,
@@ -132,7 +141,8 @@ static enum stat_id alloc(struct rfc6056 *r, const struct pool4_set *set, struct
 	return st;
 }
 
-static struct taddr6 seed_dst(void)
+static struct taddr6
+seed_dst(void)
 {
 	return v6("64:ff9b::192.0.2.10", 80);
 }
@@ -201,7 +211,8 @@ Test(rfc6056, seed_second_host_gets_other_port_same_parity_and_class)
 	taken_free(&t);
 }
 
-static uint64_t rng(uint64_t *s)
+static uint64_t
+rng(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -357,7 +368,8 @@ Test(rfc6056, one_port_pool_second_allocation_exhausted)
 	taken_free(&t);
 }
 
-static void take_all(struct taken *t)
+static void
+take_all(struct taken *t)
 {
 	memset(t->bits, 0xff, (size_t)t->naddrs * 65536 / 8);
 }
@@ -554,8 +566,9 @@ Test(rfc6056, preferred_address_outside_the_set_is_ignored)
 
 /* Choose once with a fresh state; the source port is taken so algorithm 3
  * decides. */
-static struct taddr4 choose_fresh(const struct siphash_key *key, const struct pool4_set *set,
-				  struct taddr6 src, struct taddr6 dst)
+static struct taddr4
+choose_fresh(const struct siphash_key *key, const struct pool4_set *set, struct taddr6 src,
+	     struct taddr6 dst)
 {
 	struct taken t = taken_new("192.0.2.0", 4);
 	struct rfc6056_result res;

@@ -32,14 +32,16 @@ static uint32_t released[16];
 static int nreleased;
 static int nadded, nremoved;
 
-static void on_event(void *ctx, const struct bib_event *ev)
+static void
+on_event(void *ctx, const struct bib_event *ev)
 {
 	(void)ctx;
 	nadded += ev->type == BIB_EVENT_SESSION_ADDED;
 	nremoved += ev->type == BIB_EVENT_SESSION_REMOVED;
 }
 
-static void on_release(void *ctx, uint32_t handle)
+static void
+on_release(void *ctx, uint32_t handle)
 {
 	(void)ctx;
 	if (nreleased < 16)
@@ -47,7 +49,8 @@ static void on_release(void *ctx, uint32_t handle)
 	nreleased++;
 }
 
-static void on_action(void *arg, const struct session_action *a)
+static void
+on_action(void *arg, const struct session_action *a)
 {
 	(void)arg;
 	if (nacts < 16)
@@ -55,7 +58,8 @@ static void on_action(void *arg, const struct session_action *a)
 	nacts++;
 }
 
-static void make_db(struct bib *out, uint32_t max, uint32_t per_host)
+static void
+make_db(struct bib *out, uint32_t max, uint32_t per_host)
 {
 	struct bib_config cfg;
 
@@ -69,20 +73,23 @@ static void make_db(struct bib *out, uint32_t max, uint32_t per_host)
 	cr_assert_eq(bib_init(out, &cfg), 0);
 }
 
-static void setup(void)
+static void
+setup(void)
 {
 	make_db(&db, 1000, 100);
 	nacts = nreleased = nadded = nremoved = 0;
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	bib_fini(&db);
 }
 
 TestSuite(session, .init = setup, .fini = teardown);
 
-static struct taddr6 a6(const char *text, uint16_t port)
+static struct taddr6
+a6(const char *text, uint16_t port)
 {
 	struct taddr6 t = {.port = port};
 
@@ -90,7 +97,8 @@ static struct taddr6 a6(const char *text, uint16_t port)
 	return t;
 }
 
-static struct taddr4 a4(const char *text, uint16_t port)
+static struct taddr4
+a4(const char *text, uint16_t port)
 {
 	struct taddr4 t = {.port = port};
 
@@ -100,8 +108,9 @@ static struct taddr4 a4(const char *text, uint16_t port)
 
 /* RFC 6146 §3.5.1 (TCP/UDP: remote port kept) and §3.5.3 (ICMP: every
  * "port" is the identifier of its side). */
-static struct session_tuple tup(enum l4proto proto, const char *s6, uint16_t sp, const char *s4,
-				uint16_t mp, const char *d4, uint16_t dp)
+static struct session_tuple
+tup(enum l4proto proto, const char *s6, uint16_t sp, const char *s4, uint16_t mp, const char *d4,
+    uint16_t dp)
 {
 	struct session_tuple t = {
 		.proto = proto,
@@ -116,7 +125,8 @@ static struct session_tuple tup(enum l4proto proto, const char *s6, uint16_t sp,
 	return t;
 }
 
-static struct session *add(const struct session_tuple *t, enum tcp_state state, uint64_t now)
+static struct session *
+add(const struct session_tuple *t, enum tcp_state state, uint64_t now)
 {
 	struct session *s = NULL;
 
@@ -126,7 +136,8 @@ static struct session *add(const struct session_tuple *t, enum tcp_state state, 
 }
 
 /* Field by field: the structs have padding. */
-static bool tuple_equal(const struct session_tuple *a, const struct session_tuple *b)
+static bool
+tuple_equal(const struct session_tuple *a, const struct session_tuple *b)
 {
 	return a->proto == b->proto && taddr6_equal(&a->src6, &b->src6) &&
 	       taddr6_equal(&a->dst6, &b->dst6) && taddr4_equal(&a->src4, &b->src4) &&
@@ -134,23 +145,27 @@ static bool tuple_equal(const struct session_tuple *a, const struct session_tupl
 }
 
 /* The session as a 6->4 packet of the tuple finds it. */
-static struct session *find6(const struct session_tuple *t)
+static struct session *
+find6(const struct session_tuple *t)
 {
 	return session_find6(&db, t->proto, &t->src6, &(struct taddr4){t->dst4.addr, t->dst6.port});
 }
 
 /* The session as a 4->6 packet answering the tuple finds it. */
-static struct session *find4(const struct session_tuple *t)
+static struct session *
+find4(const struct session_tuple *t)
 {
 	return session_find4(&db, t->proto, &t->src4, &t->dst4);
 }
 
-static struct session_tuple udp1(void)
+static struct session_tuple
+udp1(void)
 {
 	return tup(L4_UDP, "2001:db8::5", 1234, "192.0.2.2", 4321, "198.51.100.9", 53);
 }
 
-static struct session_tuple tcp1(void)
+static struct session_tuple
+tcp1(void)
 {
 	return tup(L4_TCP, "2001:db8::5", 40000, "192.0.2.2", 40000, "198.51.100.9", 80);
 }
@@ -685,7 +700,8 @@ Test(session, total_limit_refuses_everybody)
 	cr_assert_eq(bib_count(&db, L4_UDP), 4);
 }
 
-static int count_visit(void *arg, const struct session *s)
+static int
+count_visit(void *arg, const struct session *s)
 {
 	(void)s;
 	return ++*(int *)arg == 2 ? 1 : 0;
@@ -749,7 +765,8 @@ static struct m_host mh[4];
 static uint64_t m_timeout[SESSION_TIMER_COUNT];
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
-static uint32_t rnd(uint32_t n)
+static uint32_t
+rnd(uint32_t n)
 {
 	rng ^= rng << 13;
 	rng ^= rng >> 7;
@@ -758,7 +775,8 @@ static uint32_t rnd(uint32_t n)
 }
 
 /* Small universes so that collisions, limits and reuse happen often. */
-static struct session_tuple random_tuple(void)
+static struct session_tuple
+random_tuple(void)
 {
 	static const enum l4proto protos[] = {L4_TCP, L4_UDP, L4_ICMP};
 	char s6[64], s4[32], d4[32];
@@ -771,12 +789,14 @@ static struct session_tuple random_tuple(void)
 		   (uint16_t)(80 + rnd(2)));
 }
 
-static int m_host_of(const struct in6_addr *a)
+static int
+m_host_of(const struct in6_addr *a)
 {
 	return a->s6_addr[15];
 }
 
-static int m_find_bib6(enum l4proto p, const struct taddr6 *a)
+static int
+m_find_bib6(enum l4proto p, const struct taddr6 *a)
 {
 	for (int i = 0; i < M_BIB; i++)
 		if (mb[i].used && mb[i].proto == p && taddr6_equal(&mb[i].a6, a))
@@ -784,7 +804,8 @@ static int m_find_bib6(enum l4proto p, const struct taddr6 *a)
 	return -1;
 }
 
-static int m_find_bib4(enum l4proto p, const struct taddr4 *a)
+static int
+m_find_bib4(enum l4proto p, const struct taddr4 *a)
 {
 	for (int i = 0; i < M_BIB; i++)
 		if (mb[i].used && mb[i].proto == p && taddr4_equal(&mb[i].a4, a))
@@ -792,7 +813,8 @@ static int m_find_bib4(enum l4proto p, const struct taddr4 *a)
 	return -1;
 }
 
-static int m_find_sess(const struct session_tuple *t)
+static int
+m_find_sess(const struct session_tuple *t)
 {
 	for (int i = 0; i < M_SESS; i++)
 		if (ms[i].used && ms[i].t.proto == t->proto &&
@@ -803,7 +825,8 @@ static int m_find_sess(const struct session_tuple *t)
 	return -1;
 }
 
-static int m_count_sess(int host)
+static int
+m_count_sess(int host)
 {
 	int n = 0;
 
@@ -812,7 +835,8 @@ static int m_count_sess(int host)
 	return n;
 }
 
-static bool m_bib_has_sessions(int b)
+static bool
+m_bib_has_sessions(int b)
 {
 	for (int i = 0; i < M_SESS; i++)
 		if (ms[i].used && ms[i].t.proto == mb[b].proto &&
@@ -821,8 +845,8 @@ static bool m_bib_has_sessions(int b)
 	return false;
 }
 
-static void m_bib_add(int b, enum l4proto p, const struct taddr6 *a6, const struct taddr4 *a4,
-		      bool is_static)
+static void
+m_bib_add(int b, enum l4proto p, const struct taddr6 *a6, const struct taddr4 *a4, bool is_static)
 {
 	struct m_host *h = &mh[m_host_of(&a6->addr)];
 
@@ -833,7 +857,8 @@ static void m_bib_add(int b, enum l4proto p, const struct taddr6 *a6, const stru
 		h->paired[p]++;
 }
 
-static void m_bib_free(int b)
+static void
+m_bib_free(int b)
 {
 	struct m_host *h = &mh[m_host_of(&mb[b].a6.addr)];
 
@@ -842,7 +867,8 @@ static void m_bib_free(int b)
 	mb[b].used = false;
 }
 
-static void m_sess_free(int i)
+static void
+m_sess_free(int i)
 {
 	int b = m_find_bib6(ms[i].t.proto, &ms[i].t.src6);
 
@@ -851,7 +877,8 @@ static void m_sess_free(int i)
 		m_bib_free(b);
 }
 
-static void m_bib_remove(int b)
+static void
+m_bib_remove(int b)
 {
 	for (int i = 0; i < M_SESS; i++)
 		if (ms[i].used && ms[i].t.proto == mb[b].proto &&
@@ -860,14 +887,16 @@ static void m_bib_remove(int b)
 	m_bib_free(b);
 }
 
-static enum session_timer m_timer(enum l4proto p, enum tcp_state st)
+static enum session_timer
+m_timer(enum l4proto p, enum tcp_state st)
 {
 	if (p != L4_TCP)
 		return p == L4_UDP ? SESSION_TIMER_UDP : SESSION_TIMER_ICMP;
 	return st == TCPS_ESTABLISHED ? SESSION_TIMER_TCP_EST : SESSION_TIMER_TCP_TRANS;
 }
 
-static int m_add(const struct session_tuple *t, enum tcp_state st, uint64_t now)
+static int
+m_add(const struct session_tuple *t, enum tcp_state st, uint64_t now)
 {
 	int b = m_find_bib6(t->proto, &t->src6), i;
 
@@ -892,7 +921,8 @@ static int m_add(const struct session_tuple *t, enum tcp_state st, uint64_t now)
 	return 0;
 }
 
-static int m_add_static(enum l4proto p, const struct taddr6 *a6, const struct taddr4 *a4)
+static int
+m_add_static(enum l4proto p, const struct taddr6 *a6, const struct taddr4 *a4)
 {
 	int b6 = m_find_bib6(p, a6), b4 = m_find_bib4(p, a4), b;
 
@@ -912,7 +942,8 @@ static int m_add_static(enum l4proto p, const struct taddr6 *a6, const struct ta
 	return 0;
 }
 
-static int m_sweep(uint64_t now)
+static int
+m_sweep(uint64_t now)
 {
 	int expired = 0;
 
@@ -931,7 +962,8 @@ static int m_sweep(uint64_t now)
 	return expired;
 }
 
-static void compare_bib(int b)
+static void
+compare_bib(int b)
 {
 	struct bib_entry *e6 = bib_find6(&db, mb[b].proto, &mb[b].a6);
 	struct bib_entry *e4 = bib_find4(&db, mb[b].proto, &mb[b].a4);
@@ -956,7 +988,8 @@ static void compare_bib(int b)
 	}
 }
 
-static void compare_session(int i, uint64_t now)
+static void
+compare_session(int i, uint64_t now)
 {
 	struct session *s = find6(&ms[i].t);
 	struct session_tuple got;
@@ -976,7 +1009,8 @@ static void compare_session(int i, uint64_t now)
 
 /* Remote records: one per (entry, remote address) of entries with two
  * sessions or more. */
-static uint32_t m_remote_records(void)
+static uint32_t
+m_remote_records(void)
 {
 	uint32_t n = 0;
 
@@ -1002,7 +1036,8 @@ static uint32_t m_remote_records(void)
 	return n;
 }
 
-static void compare_counts(void)
+static void
+compare_counts(void)
 {
 	int bibs[L4_COUNT] = {0}, sess[L4_COUNT] = {0};
 
@@ -1043,7 +1078,8 @@ static void compare_counts(void)
 	}
 }
 
-static void compare_all(uint64_t now)
+static void
+compare_all(uint64_t now)
 {
 	for (int b = 0; b < M_BIB; b++)
 		if (mb[b].used)
@@ -1055,7 +1091,8 @@ static void compare_all(uint64_t now)
 }
 
 /* One random operation on both; returns the new time. */
-static uint64_t random_op(uint64_t now)
+static uint64_t
+random_op(uint64_t now)
 {
 	struct session_tuple t = random_tuple();
 	uint32_t op = rnd(100);

@@ -14,8 +14,9 @@ static const struct tcp_settings handle_rst = {.handle_rst_during_fin_rcv = true
 #define V6 TCP_DIR_6TO4
 #define V4 TCP_DIR_4TO6
 
-static void expect(enum tcp_state cur, enum tcp_dir dir, uint8_t flags,
-		   const struct tcp_settings *s, enum tcp_state state, enum tcp_fate fate)
+static void
+expect(enum tcp_state cur, enum tcp_dir dir, uint8_t flags, const struct tcp_settings *s,
+       enum tcp_state state, enum tcp_fate fate)
 {
 	struct tcp_transition t = tcp_state_next(cur, dir, flags, s);
 
