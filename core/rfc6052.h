@@ -11,9 +11,9 @@
 
 enum rfc6052_error {
 	RFC6052_OK = 0,
-	RFC6052_BAD_LENGTH,   /* prefix length not one of 32/40/48/56/64/96 */
-	RFC6052_U_OCTET,      /* bits 64-71 of the prefix are not zero */
-	RFC6052_HOST_BITS,    /* bits past the prefix length are not zero */
+	RFC6052_BAD_LENGTH, /* prefix length not one of 32/40/48/56/64/96 */
+	RFC6052_U_OCTET,    /* bits 64-71 of the prefix are not zero */
+	RFC6052_HOST_BITS,  /* bits past the prefix length are not zero */
 };
 
 /* Check a prefix for use as pool6. Returns RFC6052_OK or the problem. */
