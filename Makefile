@@ -131,10 +131,10 @@ ubsan:
 FUZZ_CFLAGS := -std=c17 -D_DEFAULT_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -Icore
 fuzz-build: $(FUZZ_BIN) $(FUZZ_PIPE_BIN)
-$(FUZZ_BIN): tests/fuzz/fuzz_translate.c $(CORE_SRC) core/*.h
+$(FUZZ_BIN): tests/fuzz/fuzz_translate.c tests/fuzz/fuzz_csum.h $(CORE_SRC) core/*.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_translate.c $(CORE_SRC)
-$(FUZZ_PIPE_BIN): tests/fuzz/fuzz_pipeline.c $(CORE_SRC) core/*.h
+$(FUZZ_PIPE_BIN): tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_csum.h $(CORE_SRC) core/*.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_pipeline.c $(CORE_SRC)
 
