@@ -73,6 +73,8 @@ struct verb;
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Protocols asked for, as a mask of 1 << enum l4proto; `dflt` when none. */
+/* Bit 1 << L4_* per protocol; all three. */
+enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP };
 unsigned int args_protos(const struct args *a, unsigned int dflt);
 
 /*

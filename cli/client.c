@@ -8,6 +8,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "names.h"
+#include "table.h"
+#include "wire.h"
+
 /* A daemon busy forwarding answers in milliseconds; this is for a hung one. */
 enum { REPLY_TIMEOUT_S = 60 };
 
@@ -439,4 +443,41 @@ client_close(struct cli *c)
 		close(c->fd);
 	c->fd = -1;
 	buf_free(&c->in);
+}
+
+int
+client_display_rows(struct cli *c, const struct args *a, const char *cmd, const char *key,
+		    unsigned int ncols, const char *const *csv_header, client_text_fn row)
+{
+	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
+	struct rows_out o = {
+		.f = c->out,
+		.format = a->set[OPT_JSON]  ? FMT_JSON
+			  : a->set[OPT_CSV] ? FMT_CSV
+					    : FMT_TABLE,
+		.numeric = a->set[OPT_NUMERIC],
+	};
+	bool several = mask & (mask - 1);
+	int rc = 0;
+
+	if (o.format == FMT_CSV && !a->set[OPT_NO_HEADERS])
+		csv_row(c->out, ncols, csv_header);
+	if (o.format == FMT_JSON)
+		fputc('[', c->out);
+	for (int p = 0; p < L4_COUNT && rc == 0; p++) {
+		json_t *req;
+
+		if (!(mask & 1u << p))
+			continue;
+		o.proto = wire_proto_name((enum l4proto)p);
+		if (o.format == FMT_TABLE && several)
+			fprintf(c->out, "%s:\n", o.proto);
+		req = client_request(cmd);
+		json_object_set_new(req, "protocol", json_string(o.proto));
+		rc = client_rows(c, req, key, row, &o);
+	}
+	if (o.format == FMT_JSON)
+		fputs(o.count ? "\n]\n" : "]\n", c->out);
+	names_free();
+	return rc;
 }

@@ -6,6 +6,9 @@
 #define NAT64_CLI_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "cli.h"
 
@@ -38,6 +41,26 @@ typedef int (*client_text_fn)(void *ctx, const char *row);
  * there can be a million rows (replies of another shape are parsed).
  */
 int client_rows(struct cli *c, json_t *req, const char *key, client_text_fn row, void *ctx);
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+/* What a row printer of `bib display` / `session display` writes to. */
+struct rows_out {
+	FILE *f;
+	enum format format;
+	bool numeric;
+	const char *proto; /* "TCP", ... of the rows being printed */
+	uint64_t count;    /* rows printed (JSON needs commas) */
+};
+
+/*
+ * A paged display verb: for every protocol the arguments select (TCP by
+ * default, all three in the legacy style), requests `cmd` and hands each
+ * row of the reply's array `key` to `row` with a struct rows_out; writes
+ * the CSV header (`ncols` fields) and the JSON brackets around them.
+ */
+int client_display_rows(struct cli *c, const struct args *a, const char *cmd, const char *key,
+			unsigned int ncols, const char *const *csv_header, client_text_fn row);
 
 /*
  * Splits a table row of the protocol (space-separated fields, e.g. a

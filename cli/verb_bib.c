@@ -14,27 +14,15 @@
 #include "table.h"
 #include "verbs.h"
 
-enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP };
-
 static const char *const csv_header[] = {
 	"Protocol", "IPv6 Address", "IPv6 L4-ID", "IPv4 Address", "IPv4 L4-ID", "Static?",
-};
-
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
-struct bib_out {
-	FILE *f;
-	enum format format;
-	bool numeric;
-	const char *proto;
-	uint64_t count; /* rows printed (JSON needs commas) */
 };
 
 /* Row from the daemon: "IPV6 PORT IPV4 PORT static|dynamic". */
 static int
 print_row(void *arg, const char *text)
 {
-	struct bib_out *o = arg;
+	struct rows_out *o = arg;
 	const char *f[5];
 	char buf[160], s6[80], s4[40];
 	bool is_static;
@@ -64,37 +52,7 @@ print_row(void *arg, const char *text)
 int
 verb_bib_display(struct cli *c, const struct args *a)
 {
-	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
-	struct bib_out o = {
-		.f = c->out,
-		.format = a->set[OPT_JSON]  ? FMT_JSON
-			  : a->set[OPT_CSV] ? FMT_CSV
-					    : FMT_TABLE,
-		.numeric = a->set[OPT_NUMERIC],
-	};
-	bool several = mask & (mask - 1);
-	int rc = 0;
-
-	if (o.format == FMT_CSV && !a->set[OPT_NO_HEADERS])
-		csv_row(c->out, 6, csv_header);
-	if (o.format == FMT_JSON)
-		fputc('[', c->out);
-	for (int p = 0; p < L4_COUNT && rc == 0; p++) {
-		json_t *req;
-
-		if (!(mask & 1u << p))
-			continue;
-		o.proto = wire_proto_name((enum l4proto)p);
-		if (o.format == FMT_TABLE && several)
-			fprintf(c->out, "%s:\n", o.proto);
-		req = client_request("bib.display");
-		json_object_set_new(req, "protocol", json_string(o.proto));
-		rc = client_rows(c, req, "entries", print_row, &o);
-	}
-	if (o.format == FMT_JSON)
-		fputs(o.count ? "\n]\n" : "]\n", c->out);
-	names_free();
-	return rc;
+	return client_display_rows(c, a, "bib.display", "entries", 6, csv_header, print_row);
 }
 
 /* TADDR6 and TADDR4 in either order: an IPv6 one has a ':'. */

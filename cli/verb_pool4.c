@@ -15,7 +15,7 @@
 #include "table.h"
 #include "verbs.h"
 
-enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP, WARN_PERCENT = 90 };
+enum { WARN_PERCENT = 90 };
 
 static const char *const jool_csv_header[] = {
 	"Mark", "Protocol", "Address", "Min port", "Max port", "Iterations", "Iterations fixed",

@@ -21,8 +21,6 @@
 #include "table.h"
 #include "verbs.h"
 
-enum { ALL_PROTOS = 1u << L4_TCP | 1u << L4_UDP | 1u << L4_ICMP };
-
 static const char *const csv_header[] = {
 	"Protocol",
 	"IPv6 Remote Address",
@@ -35,16 +33,6 @@ static const char *const csv_header[] = {
 	"IPv4 Remote L4-ID",
 	"Expires in",
 	"State",
-};
-
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
-struct session_out {
-	FILE *f;
-	enum format format;
-	bool numeric;
-	const char *proto;
-	uint64_t count;
 };
 
 /* Daemon row: "SRC6 PORT DST6 PORT SRC4 PORT DST4 PORT EXPIRES_MS STATE". */
@@ -75,7 +63,7 @@ read_row(const char *text, struct row *r)
 }
 
 static void
-print_table(struct session_out *o, const struct row *r)
+print_table(struct rows_out *o, const struct row *r)
 {
 	const char *src6 = o->numeric ? r->addr[0] : names_ipv6(r->addr[0]);
 
@@ -89,7 +77,7 @@ print_table(struct session_out *o, const struct row *r)
 }
 
 static void
-print_csv(struct session_out *o, const struct row *r)
+print_csv(struct rows_out *o, const struct row *r)
 {
 	const char *fields[11] = {o->proto,
 				  r->addr[0],
@@ -107,7 +95,7 @@ print_csv(struct session_out *o, const struct row *r)
 }
 
 static void
-print_json(struct session_out *o, const struct row *r)
+print_json(struct rows_out *o, const struct row *r)
 {
 	static const char *const keys[4] = {"ipv6 remote", "ipv6 local", "ipv4 local",
 					    "ipv4 remote"};
@@ -125,7 +113,7 @@ print_json(struct session_out *o, const struct row *r)
 static int
 print_row(void *arg, const char *text)
 {
-	struct session_out *o = arg;
+	struct rows_out *o = arg;
 	struct row r;
 
 	if (!read_row(text, &r))
@@ -143,35 +131,5 @@ print_row(void *arg, const char *text)
 int
 verb_session_display(struct cli *c, const struct args *a)
 {
-	unsigned int mask = args_protos(a, a->legacy ? ALL_PROTOS : 1u << L4_TCP);
-	struct session_out o = {
-		.f = c->out,
-		.format = a->set[OPT_JSON]  ? FMT_JSON
-			  : a->set[OPT_CSV] ? FMT_CSV
-					    : FMT_TABLE,
-		.numeric = a->set[OPT_NUMERIC],
-	};
-	bool several = mask & (mask - 1);
-	int rc = 0;
-
-	if (o.format == FMT_CSV && !a->set[OPT_NO_HEADERS])
-		csv_row(c->out, 11, csv_header);
-	if (o.format == FMT_JSON)
-		fputc('[', c->out);
-	for (int p = 0; p < L4_COUNT && rc == 0; p++) {
-		json_t *req;
-
-		if (!(mask & 1u << p))
-			continue;
-		o.proto = wire_proto_name((enum l4proto)p);
-		if (o.format == FMT_TABLE && several)
-			fprintf(c->out, "%s:\n", o.proto);
-		req = client_request("session.display");
-		json_object_set_new(req, "protocol", json_string(o.proto));
-		rc = client_rows(c, req, "sessions", print_row, &o);
-	}
-	if (o.format == FMT_JSON)
-		fputs(o.count ? "\n]\n" : "]\n", c->out);
-	names_free();
-	return rc;
+	return client_display_rows(c, a, "session.display", "sessions", 11, csv_header, print_row);
 }
