@@ -236,6 +236,8 @@ udp_icmp6(struct xlation *x)
 		if (foreign_port(x, mask.port))
 			return verdict_handoff(x, mask.port);
 	} else {
+		if (foreign_port(x, t->src6.port))
+			return verdict_handoff(x, t->src6.port);
 		v = filtering_choose_mask(x, &mask);
 		if (!verdict_ok(v))
 			return v;
@@ -283,6 +285,8 @@ static struct verdict
 icmp_error6(struct xlation *x)
 {
 	x->bib = bib_find6(&x->n->bib, x->in.proto, &x->in.src6);
+	if (!x->bib && foreign_port(x, x->in.src6.port))
+		return verdict_handoff(x, x->in.src6.port);
 	if (!x->bib)
 		return verdict_drop(x, STAT_SESSION_NOT_FOUND);
 	return filtering_owned(x, x->bib);

@@ -171,9 +171,12 @@ verdict_stolen(struct xlation *x, enum stat_id why)
 
 /*
  * With several workers (port_share.h) the state of a flow lives in the
- * worker that owns its pool4 port. A packet that reached another worker
- * (a static BIB entry's IPv6 side, a hairpinned packet, a datagram
- * reassembled from IPv4 fragments) leaves untouched for the owner.
+ * worker that owns its pool4 port; a new mapping is made by the worker
+ * that owns the IPv6 source port (so that it can be kept: port
+ * preservation), from that worker's share. A packet that reached another
+ * worker (a static BIB entry's IPv6 side, a hairpinned packet, a datagram
+ * reassembled from fragments, or any packet when steering is by address)
+ * leaves untouched for the owner.
  */
 static inline bool
 foreign_port(const struct xlation *x, uint16_t port)

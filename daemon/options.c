@@ -25,6 +25,7 @@ enum {
 	OPT_ENABLE_FORWARDING,
 	OPT_CTL_DIR,
 	OPT_CTL_GROUP,
+	OPT_WORKERS,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
 	{"enable-forwarding", no_argument, NULL, OPT_ENABLE_FORWARDING},
 	{"ctl-dir", required_argument, NULL, OPT_CTL_DIR},
 	{"ctl-group", required_argument, NULL, OPT_CTL_GROUP},
+	{"workers", required_argument, NULL, OPT_WORKERS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -76,6 +78,8 @@ options_usage(FILE *out)
 	      "                       pool6 + 192.0.0.8, which routes back to the translator)\n"
 	      "      --icmp-rate N    ICMP errors nat64d originates per second (default 100,\n"
 	      "                       0 = none)\n"
+	      "      --workers N      worker threads, one per TUN queue (default: the number\n"
+	      "                       of CPUs, at most 64); without eBPF steering, 1\n"
 	      "      --force          allow pool4 ports on the node's own addresses that\n"
 	      "                       overlap net.ipv4.ip_local_port_range\n"
 	      "      --enable-forwarding\n"
@@ -239,6 +243,11 @@ parse_option(struct options *o, int c, const char *arg, char *err, size_t errlen
 		return 0;
 	case OPT_CTL_GROUP:
 		return set_group(o, arg, err, errlen);
+	case OPT_WORKERS:
+		if (parse_uint("--workers", arg, 1, OPTIONS_WORKERS_MAX, &v, err, errlen))
+			return -1;
+		o->workers = (unsigned int)v;
+		return 0;
 	}
 	snprintf(err, errlen, "unknown option (try --help)");
 	return -1;

@@ -23,6 +23,7 @@ enum {
 	OPTIONS_MTU_DEFAULT = 1500,
 	OPTIONS_ICMP_RATE_DEFAULT = 100, /* ICMP errors per second */
 	OPTIONS_POOL4_LISTS_MAX = 64,
+	OPTIONS_WORKERS_MAX = 64,
 };
 
 struct options {
@@ -36,6 +37,7 @@ struct options {
 	struct in6_addr own6;
 	bool own6_given; /* else pool6 + own4's RFC 7600 address */
 	uint32_t icmp_rate;
+	unsigned int workers; /* 0: one per CPU */
 	bool force;
 	bool enable_forwarding;
 	const char *ctl_dir; /* NULL: /run/nat64d */

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -39,6 +40,8 @@ struct pump {
 	struct pkt batch[PUMP_BATCH];
 	uint8_t reply[NAT64_REPLY_MAX];
 	struct pump_stats stats;
+	pump_handoff_fn handoff;
+	void *handoff_ctx;
 	struct loglimit rl_read, rl_write, rl_drop;
 };
 
@@ -169,14 +172,32 @@ log_drop(struct pump *p, enum stat_id reason, uint64_t now)
 			  suppressed(missed, note, sizeof(note)));
 }
 
+void
+pump_set_handoff(struct pump *p, pump_handoff_fn fn, void *ctx)
+{
+	p->handoff = fn;
+	p->handoff_ctx = ctx;
+}
+
+/* Where a packet comes from: the TUN device, or another worker. */
+enum origin { FROM_TUN, HANDED, HANDED_HAIRPIN };
+
 static void
-run_packet(struct pump *p, struct pkt *pkt, uint64_t now)
+run_packet(struct pump *p, struct pkt *pkt, uint64_t now, enum origin from)
 {
 	struct nat64_result res = {0};
-
 	struct pkt out;
 
-	nat64_input(p->engine, pkt, now, p->reply, &res);
+	if (from == HANDED_HAIRPIN)
+		nat64_input_hairpin(p->engine, pkt, now, p->reply, &res);
+	else
+		nat64_input(p->engine, pkt, now, p->reply, &res);
+	/* A handed packet is its owner's: it never goes round again. */
+	if (res.reason == STAT_HANDOFF && from == FROM_TUN && p->handoff) {
+		p->stats.handed_off++;
+		p->handoff(p->handoff_ctx, &res);
+		return;
+	}
 	if (res.reply_len != 0)
 		write_packet(p, p->reply + res.reply_off, res.reply_len);
 	if (res.send) {
@@ -204,6 +225,25 @@ pump_on_readable(void *arg, int fd, uint32_t events)
 		unsigned int n = read_batch(p, now, &eagain);
 
 		for (unsigned int i = 0; i < n; i++)
-			run_packet(p, &p->batch[i], now);
+			run_packet(p, &p->batch[i], now, FROM_TUN);
 	}
+}
+
+void
+pump_input(struct pump *p, const uint8_t *data, uint32_t len, bool hairpin, uint64_t now)
+{
+	/* Between batches: slot 0 is free. */
+	uint8_t *slot = p->slots;
+	struct pkt pkt = {
+		.data = slot + PKT_HEADROOM,
+		.len = len,
+		.headroom = PKT_HEADROOM,
+		.tailroom = PUMP_SLOT - PKT_HEADROOM - len,
+	};
+
+	if (len > PUMP_MAX_PKT)
+		return;
+	memcpy(pkt.data, data, len);
+	p->stats.handed_in++;
+	run_packet(p, &pkt, now, hairpin ? HANDED_HAIRPIN : HANDED);
 }

@@ -12,6 +12,7 @@
 #ifndef NAT64_DAEMON_PUMP_H
 #define NAT64_DAEMON_PUMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct nat64;
@@ -30,6 +31,8 @@ struct pump_stats {
 	uint64_t rx_errors;    /* read(2) failures other than EAGAIN */
 	uint64_t tx_errors;    /* write(2) failures: packet lost */
 	uint64_t engine_drops; /* packets the engine did not send */
+	uint64_t handed_off;   /* given to the worker that owns their state */
+	uint64_t handed_in;    /* received from other workers */
 };
 
 /* Buffers for `fd`, fed to `engine`; 0 or -ENOMEM. */
@@ -43,5 +46,15 @@ void pump_on_readable(void *arg, int fd, uint32_t events);
 void pump_emit(void *ctx, const uint8_t *pkt, uint32_t len);
 
 const struct pump_stats *pump_stats(const struct pump *p);
+
+/* Called with a STAT_HANDOFF result (res->out, res->handoff_to,
+ * res->handoff_hairpin) instead of dropping the packet. */
+struct nat64_result;
+typedef void (*pump_handoff_fn)(void *ctx, const struct nat64_result *res);
+void pump_set_handoff(struct pump *p, pump_handoff_fn fn, void *ctx);
+
+/* Runs a packet another worker handed over (copied into the pump's own
+ * buffer), between batches; `hairpin`: nat64_input_hairpin(). */
+void pump_input(struct pump *p, const uint8_t *data, uint32_t len, bool hairpin, uint64_t now);
 
 #endif

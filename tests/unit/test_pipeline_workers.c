@@ -80,10 +80,15 @@ Test(pipeline_workers, new_mappings_take_ports_of_the_own_share_only)
 		unsigned int parity[2] = {0, 0};
 		uint8_t in[128];
 
-		for (uint16_t sport = 2000; sport < 2200; sport++) {
+		for (uint16_t sport = 2000; sport < 2400; sport++) {
 			size_t n = h_udp6(in, H_CLIENT, sport, H_SERVER6, 53, 64);
 			uint16_t mask;
 
+			if (port_share_owner(sport, 2) != w) {
+				cr_assert_eq(h_input(h, in, n), STAT_HANDOFF);
+				cr_assert_eq(h->res.handoff_to, 1 - w);
+				continue;
+			}
 			cr_assert_eq(h_input(h, in, n), STAT_OK);
 			mask = h_get16(h->p.data + 20);
 			cr_assert_eq(port_share_owner(mask, 2), w, "worker %u got port %u", w,
@@ -96,20 +101,31 @@ Test(pipeline_workers, new_mappings_take_ports_of_the_own_share_only)
 	}
 }
 
-/* RFC 4787 §4.2 port preservation holds where the source port is the
- * worker's own; elsewhere the worker picks one of its own. */
-Test(pipeline_workers, port_preservation_within_the_share)
+/* RFC 4787 §4.2 port preservation: a new mapping is made by the owner of
+ * the IPv6 source port, which can keep it; another worker hands the
+ * packet over (TCP SYN, UDP, ICMP identifier alike), and hands over the
+ * flow's later packets, which find no state there, too. */
+Test(pipeline_workers, new_mappings_are_made_by_the_owner_of_the_source_port)
 {
 	struct harness *w0 = worker(0), *w1 = worker(1);
 	uint8_t in[128];
 	size_t n = h_udp6(in, H_CLIENT, 1234, H_SERVER6, 53, 64);
 
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	cr_assert_eq(w0->res.handoff_to, 1);
+	cr_assert_eq(sessions(w0), 0);
 	cr_assert_eq(h_input(w1, in, n), STAT_OK);
 	cr_assert_eq(h_get16(w1->p.data + 20), 1234);
-	n = h_udp6(in, H_CLIENT2, 1234, H_SERVER6, 53, 64);
-	cr_assert_eq(h_input(w0, in, n), STAT_OK);
-	cr_assert_neq(h_get16(w0->p.data + 20), 1234);
-	cr_assert_eq(port_share_owner(h_get16(w0->p.data + 20), 2), 0);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+
+	n = h_tcp6(in, H_CLIENT, 1234, H_SERVER6, 80, 0x02, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	n = h_tcp6(in, H_CLIENT, 1234, H_SERVER6, 80, 0x10, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	n = h_echo6(in, H_CLIENT, H_SERVER6, 128, 1234, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	cr_assert_eq(h_input(w1, in, n), STAT_OK);
+	cr_assert_eq(sessions(w0), 0);
 	done(w0);
 	done(w1);
 }
@@ -128,8 +144,10 @@ Test(pipeline_workers, a_worker_exhausts_its_share)
 	p.share = (struct port_share){.index = 0, .count = 2};
 	h_start(h, &g, &p);
 	h_pool4(h, L4_UDP, H_POOL4, 32, 2000, 2007);
-	for (uint16_t sport = 3000; sport < 3005; sport++) {
-		size_t n = h_udp6(in, H_CLIENT, sport, H_SERVER6, 53, 64);
+	static const uint16_t sports[] = {3000, 3001, 3004, 3005, 3008}; /* worker 0's */
+
+	for (unsigned int i = 0; i < 5; i++) {
+		size_t n = h_udp6(in, H_CLIENT, sports[i], H_SERVER6, 53, 64);
 		enum stat_id rc = h_input(h, in, n);
 
 		if (rc == STAT_OK) {
