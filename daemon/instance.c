@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engines.h"
 #include "log.h"
 #include "loop.h"
 #include "nat64.h"
@@ -776,7 +777,10 @@ ctl_open(struct instance *in, char *err, size_t errlen)
 		.group = in->opt.ctl_group,
 	};
 
-	in->ctl = ctl_server_open(&cc, in->engine, &hooks, err, errlen);
+	/* One engine, run by this thread: the workers replace this set. */
+	struct ctl_engines engines = ctl_engines_one(&in->engine);
+
+	in->ctl = ctl_server_open(&cc, &engines, &hooks, err, errlen);
 	if (in->ctl == NULL)
 		return -1;
 	log_info("control socket %s", ctl_server_path(in->ctl));
