@@ -760,6 +760,22 @@ ctl_pool4_finish(void *ctx, bool applied)
 	in->ctl_plan = NULL;
 }
 
+static struct nat64 *
+ctl_acquire(void *ctx, unsigned int i)
+{
+	struct instance *in = ctx;
+
+	return workers_acquire(in->workers, i);
+}
+
+static void
+ctl_release(void *ctx, unsigned int i)
+{
+	struct instance *in = ctx;
+
+	workers_release(in->workers, i);
+}
+
 static int
 ctl_open(struct instance *in, char *err, size_t errlen)
 {
@@ -777,8 +793,13 @@ ctl_open(struct instance *in, char *err, size_t errlen)
 		.group = in->opt.ctl_group,
 	};
 
-	/* One engine, run by this thread: the workers replace this set. */
-	struct ctl_engines engines = ctl_engines_one(&in->engine);
+	/* The control socket pauses one worker at a time (workers.h). */
+	struct ctl_engines engines = {
+		.count = in->nworkers,
+		.acquire = ctl_acquire,
+		.release = ctl_release,
+		.ctx = in,
+	};
 
 	in->ctl = ctl_server_open(&cc, &engines, &hooks, err, errlen);
 	if (in->ctl == NULL)
