@@ -11,9 +11,16 @@
  * its release(), so holding two could deadlock against a worker that waits
  * for another, and holding one long stalls its packets.
  *
- * What each command does with several engines (reads of configuration from
- * engine 0, changes in all, tables concatenated, counters summed):
- * docs/cli.md, "Several workers".
+ * What the commands do with several engines:
+ *   - configuration (pool4 entries and sets, globals) is read from engine 0;
+ *   - changes (pool4 add/remove/flush, global update, static BIB entries)
+ *     go to engine 0, 1, ... in order; if engine k > 0 fails (out of
+ *     memory, or for bib add its own dynamic entry holding a taddr), the
+ *     engines before it are put back and the reply is the error;
+ *   - bib / session display walk engine 0's table, then engine 1's ...
+ *     with one 64-bit cursor (walk.h); static BIB entries, in every
+ *     engine, are shown once (engine 0's);
+ *   - counters, gauges and pool4 ports in use are summed over the engines.
  */
 #ifndef NAT64_CTL_ENGINES_H
 #define NAT64_CTL_ENGINES_H

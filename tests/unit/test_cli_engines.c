@@ -394,6 +394,7 @@ check_paging(struct set *s, const char *cmd, const char *key, int total)
 		expect_same_rows(&got, &want, limit);
 		cr_assert(crossed, "limit %d: no cursor named engine 1 or 2", limit);
 		cr_assert_geq(pages, (total + limit - 1) / limit);
+		free_rows(&got);
 	}
 	free_rows(&want);
 }
