@@ -281,10 +281,10 @@ nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct
 }
 
 void
-nat64_input_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		    struct nat64_result *res)
+nat64_input_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
+		   uint8_t *reply, struct nat64_result *res)
 {
-	pipeline_run_hairpin(n, p, now, reply, res);
+	pipeline_run_handed(n, p, h, now, reply, res);
 }
 
 bool

@@ -73,6 +73,14 @@ void nat64_destroy(struct nat64 *n);
  * the largest ICMPv6 error (1280 bytes) plus headroom. */
 enum { NAT64_REPLY_MAX = 1280 + PKT_HEADROOM };
 
+/* What travels with a packet handed to the worker that owns its state. */
+struct nat64_handoff {
+	unsigned int to;     /* that worker */
+	bool hairpin;        /* the 4->6 half of a hairpin (RFC 6146 §3.8) */
+	bool from_fragments; /* reassembled here: RFC 7915 §5.1.1 DF and ID rules */
+	uint32_t frag_id;    /* the Identification its fragments carried */
+};
+
 struct nat64_result {
 	/* Write p (translated in place; may be IPv6 again after hairpinning)
 	 * to the TUN device. */
@@ -94,10 +102,9 @@ struct nat64_result {
 	 * nat64_result_next()'s.
 	 */
 	bool split;
-	/* reason STAT_HANDOFF: `out` is to run in worker `handoff_to`, with
-	 * nat64_input_hairpin() when `handoff_hairpin`, else nat64_input(). */
-	unsigned int handoff_to;
-	bool handoff_hairpin;
+	/* reason STAT_HANDOFF: `out` is to run in worker handoff.to, with
+	 * nat64_input_handed(). */
+	struct nat64_handoff handoff;
 	bool taken;
 	struct pkt out;
 	struct frag_iter frags;
@@ -119,12 +126,13 @@ void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		 struct nat64_result *res);
 
 /*
- * The second half of a hairpinned packet another worker translated from
- * IPv6 (RFC 6146 §3.8): `p` is that IPv4 packet, to run through the 4->6
- * steps as hairpin() would have.
+ * A packet another worker handed over (res->out and res->handoff of its
+ * nat64_input()): run as that worker would have, had it owned the state
+ * (a hairpin's 4->6 half as hairpin() does, a reassembled datagram as
+ * one). It is never handed on again.
  */
-void nat64_input_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-			 struct nat64_result *res);
+void nat64_input_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
+			uint8_t *reply, struct nat64_result *res);
 
 /*
  * The next packet to write for `res` (after nat64_input), in `out`: valid

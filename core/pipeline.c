@@ -368,8 +368,12 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 	res->reason = x->reason;
 	if (v.code == VERDICT_HANDOFF) {
 		res->out = *x->p;
-		res->handoff_to = x->handoff_to;
-		res->handoff_hairpin = x->hairpin;
+		res->handoff = (struct nat64_handoff){
+			.to = x->handoff_to,
+			.hairpin = x->hairpin,
+			.from_fragments = x->from_fragments,
+			.frag_id = x->frag_id,
+		};
 		return;
 	}
 	if (x->icmp.family != 0 && !x->hairpin && reply)
@@ -386,28 +390,43 @@ pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struc
 	finish(&x, run(&x, v6), reply, res);
 }
 
-/* The 4->6 half of a hairpinned packet, from the worker that did the
- * 6->4 half (hairpin.c). */
+/*
+ * A packet from another worker: the 4->6 half of a hairpin (hairpin.c),
+ * or a datagram that worker reassembled (never a fragment again), or any
+ * packet whose state is here.
+ */
 static struct verdict
-run_hairpin(struct xlation *x)
+run_handed(struct xlation *x)
 {
+	bool v6 = x->p->len > 0 && x->p->data[0] >> 4 == 6;
 	struct verdict v;
-	enum stat_id rc = pkt_parse4(x->p->data, x->p->len, &x->info);
+	enum stat_id rc = parse(x, v6);
 
 	if (rc != STAT_OK)
 		return verdict_drop(x, rc);
-	v = pipeline_core4(x);
+	if (x->info.outer.is_fragment)
+		return verdict_drop(x, STAT_HANDOFF_LOOP);
+	v = v6 ? core6(x) : pipeline_core4(x);
 	if (!verdict_ok(v))
 		return v;
-	stat_inc(&x->n->stats, STAT_HAIRPINNED);
+	if (x->hairpin)
+		stat_inc(&x->n->stats, STAT_HAIRPINNED);
 	return fragment_out(x);
 }
 
 void
-pipeline_run_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		     struct nat64_result *res)
+pipeline_run_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
+		    uint8_t *reply, struct nat64_result *res)
 {
-	struct xlation x = {.n = n, .p = p, .now = now, .hairpin = true};
+	struct xlation x = {
+		.n = n,
+		.p = p,
+		.now = now,
+		.hairpin = h->hairpin,
+		.handed = true,
+		.from_fragments = h->from_fragments,
+		.frag_id = h->frag_id,
+	};
 
-	finish(&x, run_hairpin(&x), reply, res);
+	finish(&x, run_handed(&x), reply, res);
 }

@@ -109,6 +109,8 @@ struct xlation {
 	/* Recorded by the verdict helpers for the exit. */
 	enum stat_id reason;
 	unsigned int handoff_to;
+	/* Handed over by another worker: never handed on. */
+	bool handed;
 	struct icmp_error icmp;
 };
 
@@ -187,6 +189,8 @@ foreign_port(const struct xlation *x, uint16_t port)
 static inline struct verdict
 verdict_handoff(struct xlation *x, uint16_t port)
 {
+	if (x->handed)
+		return verdict_drop(x, STAT_HANDOFF_LOOP);
 	x->handoff_to = port_share_owner(port, x->n->params.share.count);
 	stat_inc(&x->n->stats, STAT_HANDOFF);
 	x->reason = STAT_HANDOFF;
@@ -196,9 +200,9 @@ verdict_handoff(struct xlation *x, uint16_t port)
 /* pipeline.c: sequencing and the single exit. */
 void pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		  struct nat64_result *res);
-/* The 4->6 half of a hairpinned packet handed over by another worker. */
-void pipeline_run_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-			  struct nat64_result *res);
+/* A packet handed over by another worker (nat64_input_handed()). */
+void pipeline_run_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h,
+			 uint64_t now, uint8_t *reply, struct nat64_result *res);
 /* The 4->6 steps from the incoming tuple on, for a packet already parsed
  * into x->info (an IPv4 packet, or a hairpinned one). */
 struct verdict pipeline_core4(struct xlation *x);

@@ -26,8 +26,8 @@ handoff_ring_fini(struct handoff_ring *r)
 }
 
 bool
-handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, bool hairpin,
-	     const uint8_t *meta, uint8_t meta_len)
+handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, const void *meta,
+	     uint8_t meta_len)
 {
 	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -39,7 +39,6 @@ handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, bool hair
 	}
 	s = &r->slots[tail % HANDOFF_SLOTS];
 	s->len = len;
-	s->hairpin = hairpin;
 	s->meta_len = meta_len;
 	if (meta_len)
 		memcpy(s->meta, meta, meta_len);

@@ -21,7 +21,6 @@ enum {
 
 struct handoff_slot {
 	uint32_t len;
-	bool hairpin;
 	uint8_t meta_len;
 	uint8_t meta[HANDOFF_META_MAX];
 	uint8_t data[HANDOFF_MAX_PKT];
@@ -40,8 +39,8 @@ void handoff_ring_fini(struct handoff_ring *r);
 
 /* Producer: copies the packet in; false (counted in `dropped`) when full
  * or too big. */
-bool handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, bool hairpin,
-		  const uint8_t *meta, uint8_t meta_len);
+bool handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, const void *meta,
+		  uint8_t meta_len);
 
 /* Consumer: the oldest slot, or NULL when empty; handoff_pop() frees it
  * once the caller is done with its bytes. */

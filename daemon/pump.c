@@ -179,21 +179,18 @@ pump_set_handoff(struct pump *p, pump_handoff_fn fn, void *ctx)
 	p->handoff_ctx = ctx;
 }
 
-/* Where a packet comes from: the TUN device, or another worker. */
-enum origin { FROM_TUN, HANDED, HANDED_HAIRPIN };
-
+/* `handed`: the packet comes from another worker, else from the TUN device. */
 static void
-run_packet(struct pump *p, struct pkt *pkt, uint64_t now, enum origin from)
+run_packet(struct pump *p, struct pkt *pkt, uint64_t now, const struct nat64_handoff *handed)
 {
 	struct nat64_result res = {0};
 	struct pkt out;
 
-	if (from == HANDED_HAIRPIN)
-		nat64_input_hairpin(p->engine, pkt, now, p->reply, &res);
+	if (handed)
+		nat64_input_handed(p->engine, pkt, handed, now, p->reply, &res);
 	else
 		nat64_input(p->engine, pkt, now, p->reply, &res);
-	/* A handed packet is its owner's: it never goes round again. */
-	if (res.reason == STAT_HANDOFF && from == FROM_TUN && p->handoff) {
+	if (res.reason == STAT_HANDOFF && p->handoff) {
 		p->stats.handed_off++;
 		p->handoff(p->handoff_ctx, &res);
 		return;
@@ -225,12 +222,13 @@ pump_on_readable(void *arg, int fd, uint32_t events)
 		unsigned int n = read_batch(p, now, &eagain);
 
 		for (unsigned int i = 0; i < n; i++)
-			run_packet(p, &p->batch[i], now, FROM_TUN);
+			run_packet(p, &p->batch[i], now, NULL);
 	}
 }
 
 void
-pump_input(struct pump *p, const uint8_t *data, uint32_t len, bool hairpin, uint64_t now)
+pump_input(struct pump *p, const uint8_t *data, uint32_t len, const struct nat64_handoff *h,
+	   uint64_t now)
 {
 	/* Between batches: slot 0 is free. */
 	uint8_t *slot = p->slots;
@@ -245,5 +243,5 @@ pump_input(struct pump *p, const uint8_t *data, uint32_t len, bool hairpin, uint
 		return;
 	memcpy(pkt.data, data, len);
 	p->stats.handed_in++;
-	run_packet(p, &pkt, now, hairpin ? HANDED_HAIRPIN : HANDED);
+	run_packet(p, &pkt, now, h);
 }

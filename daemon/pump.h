@@ -47,14 +47,16 @@ void pump_emit(void *ctx, const uint8_t *pkt, uint32_t len);
 
 const struct pump_stats *pump_stats(const struct pump *p);
 
-/* Called with a STAT_HANDOFF result (res->out, res->handoff_to,
- * res->handoff_hairpin) instead of dropping the packet. */
+/* Called with a STAT_HANDOFF result (res->out, res->handoff) instead of
+ * dropping the packet. */
+struct nat64_handoff;
 struct nat64_result;
 typedef void (*pump_handoff_fn)(void *ctx, const struct nat64_result *res);
 void pump_set_handoff(struct pump *p, pump_handoff_fn fn, void *ctx);
 
 /* Runs a packet another worker handed over (copied into the pump's own
- * buffer), between batches; `hairpin`: nat64_input_hairpin(). */
-void pump_input(struct pump *p, const uint8_t *data, uint32_t len, bool hairpin, uint64_t now);
+ * buffer), between batches, with nat64_input_handed(). */
+void pump_input(struct pump *p, const uint8_t *data, uint32_t len, const struct nat64_handoff *h,
+		uint64_t now);
 
 #endif

@@ -73,12 +73,12 @@ on_handoff(void *ctx, const struct nat64_result *res)
 {
 	struct worker *w = ctx;
 	struct workers *ws = w->ws;
-	unsigned int to = res->handoff_to;
+	unsigned int to = res->handoff.to;
 
 	if (to >= ws->count || to == w->index)
 		return;
-	if (handoff_push(ring(ws, w->index, to), res->out.data, res->out.len, res->handoff_hairpin,
-			 NULL, 0))
+	if (handoff_push(ring(ws, w->index, to), res->out.data, res->out.len, &res->handoff,
+			 sizeof(res->handoff)))
 		wake(&ws->w[to]);
 }
 
@@ -95,7 +95,10 @@ drain_handed(struct worker *w, uint64_t now)
 			continue;
 		r = ring(ws, from, w->index);
 		while ((s = handoff_peek(r)) != NULL) {
-			pump_input(w->pump, s->data, s->len, s->hairpin, now);
+			struct nat64_handoff h;
+
+			memcpy(&h, s->meta, sizeof(h));
+			pump_input(w->pump, s->data, s->len, &h, now);
 			handoff_pop(r);
 		}
 	}

@@ -86,7 +86,7 @@ Test(pipeline_workers, new_mappings_take_ports_of_the_own_share_only)
 
 			if (port_share_owner(sport, 2) != w) {
 				cr_assert_eq(h_input(h, in, n), STAT_HANDOFF);
-				cr_assert_eq(h->res.handoff_to, 1 - w);
+				cr_assert_eq(h->res.handoff.to, 1 - w);
 				continue;
 			}
 			cr_assert_eq(h_input(h, in, n), STAT_OK);
@@ -112,7 +112,7 @@ Test(pipeline_workers, new_mappings_are_made_by_the_owner_of_the_source_port)
 	size_t n = h_udp6(in, H_CLIENT, 1234, H_SERVER6, 53, 64);
 
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
+	cr_assert_eq(w0->res.handoff.to, 1);
 	cr_assert_eq(sessions(w0), 0);
 	cr_assert_eq(h_input(w1, in, n), STAT_OK);
 	cr_assert_eq(h_get16(w1->p.data + 20), 1234);
@@ -175,8 +175,8 @@ Test(pipeline_workers, ipv4_for_another_workers_port_is_handed_off)
 	n = h_udp4(in, H_SERVER4, 53, H_POOL4, 1234, 64, 7);
 	memcpy(copy, in, n);
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
-	cr_assert_not(w0->res.handoff_hairpin);
+	cr_assert_eq(w0->res.handoff.to, 1);
+	cr_assert_not(w0->res.handoff.hairpin);
 	cr_assert_not(w0->res.send);
 	cr_assert_eq(w0->res.reply_len, 0);
 	cr_assert_eq(w0->res.out.len, n);
@@ -201,7 +201,7 @@ Test(pipeline_workers, static_bib_of_another_worker_hands_off_the_ipv6_side)
 	h_bib(w1, L4_UDP, STATIC6, 5002, H_POOL4, 5002);
 	n = h_udp6(in, STATIC6, 5002, H_SERVER6, 53, 64);
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
+	cr_assert_eq(w0->res.handoff.to, 1);
 	cr_assert_eq(sessions(w0), 0);
 	cr_assert_eq(h_input(w1, in, n), STAT_OK);
 	wn = h_udp4(want, H_POOL4, 5002, H_SERVER4, 53, 63, h_get16(w1->p.data + 4));
@@ -235,8 +235,8 @@ Test(pipeline_workers, hairpin_to_another_workers_port)
 	h_bib(w1, L4_UDP, STATIC6, 5002, H_POOL4, 5002);
 	n = h_udp6(in, H_CLIENT, 1000, H_POOL4_6, 5002, 64);
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
-	cr_assert(w0->res.handoff_hairpin);
+	cr_assert_eq(w0->res.handoff.to, 1);
+	cr_assert(w0->res.handoff.hairpin);
 	v4len = w0->res.out.len;
 	memcpy(v4, w0->res.out.data, v4len);
 	cr_assert_eq(v4[0] >> 4, 4);
@@ -244,7 +244,7 @@ Test(pipeline_workers, hairpin_to_another_workers_port)
 	cr_assert_eq(mask, 1000, "worker 0 owns 1000: preserved");
 	cr_assert_eq(h_stat(w0, STAT_HAIRPINNED), 0);
 
-	cr_assert_eq(h_input_hairpin(w1, v4, v4len), STAT_OK);
+	cr_assert_eq(h_input_handed(w1, v4, v4len, &w0->res.handoff), STAT_OK);
 	wn = h_udp6(want, H_POOL4_6, mask, STATIC6, 5002, 63);
 	h_assert_out(w1, want, wn);
 	cr_assert(pg_l4_csum_ok6(w1->p.data, w1->p.len, 40, IPPROTO_UDP));
