@@ -79,6 +79,7 @@ struct nat64_handoff {
 	bool hairpin;        /* the 4->6 half of a hairpin (RFC 6146 §3.8) */
 	bool from_fragments; /* reassembled here: RFC 7915 §5.1.1 DF and ID rules */
 	uint32_t frag_id;    /* the Identification its fragments carried */
+	uint8_t overflow;    /* workers whose pool4 share had no port for it */
 };
 
 struct nat64_result {

@@ -373,6 +373,7 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 			.hairpin = x->hairpin,
 			.from_fragments = x->from_fragments,
 			.frag_id = x->frag_id,
+			.overflow = x->overflow,
 		};
 		return;
 	}
@@ -426,6 +427,7 @@ pipeline_run_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *
 		.handed = true,
 		.from_fragments = h->from_fragments,
 		.frag_id = h->frag_id,
+		.overflow = h->overflow,
 	};
 
 	finish(&x, run_handed(&x), reply, res);

@@ -109,8 +109,10 @@ struct xlation {
 	/* Recorded by the verdict helpers for the exit. */
 	enum stat_id reason;
 	unsigned int handoff_to;
-	/* Handed over by another worker: never handed on. */
+	/* Handed over by another worker: never handed on, except to the
+	 * next worker when pool4 shares overflow (`overflow` of them full). */
 	bool handed;
+	uint8_t overflow;
 	struct icmp_error icmp;
 };
 
@@ -192,6 +194,31 @@ verdict_handoff(struct xlation *x, uint16_t port)
 	if (x->handed)
 		return verdict_drop(x, STAT_HANDOFF_LOOP);
 	x->handoff_to = port_share_owner(port, x->n->params.share.count);
+	stat_inc(&x->n->stats, STAT_HANDOFF);
+	x->reason = STAT_HANDOFF;
+	return (struct verdict){VERDICT_HANDOFF};
+}
+
+/* No IPv6 flow state here: is the new mapping another worker's to make
+ * (the owner of the source port), unless that one's share overflowed? */
+static inline bool
+maps_elsewhere(const struct xlation *x)
+{
+	return x->overflow == 0 && foreign_port(x, x->in.src6.port);
+}
+
+/*
+ * This worker's share of pool4 is exhausted for a new mapping: the next
+ * worker tries its share (a pool4 smaller than the workers' shares, or
+ * an uneven load), until every worker has; the flow's later packets make
+ * the same round to the worker that found a port. Only the last worker
+ * counts POOL4_EXHAUSTED and answers with the ICMP error.
+ */
+static inline struct verdict
+verdict_overflow(struct xlation *x)
+{
+	x->overflow++;
+	x->handoff_to = (x->n->params.share.index + 1u) % x->n->params.share.count;
 	stat_inc(&x->n->stats, STAT_HANDOFF);
 	x->reason = STAT_HANDOFF;
 	return (struct verdict){VERDICT_HANDOFF};

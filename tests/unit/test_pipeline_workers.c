@@ -130,37 +130,66 @@ Test(pipeline_workers, new_mappings_are_made_by_the_owner_of_the_source_port)
 	done(w1);
 }
 
-/* A range of 8 ports gives worker 0 its 4 (2000, 2001, 2004, 2005), then
- * exhaustion, although worker 1's 4 are free. */
-Test(pipeline_workers, a_worker_exhausts_its_share)
+static struct harness *
+worker_small_pool(unsigned int index)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct globals g;
 	struct nat64_params p;
-	uint8_t in[128];
-	unsigned int got = 0;
 
+	cr_assert(h);
 	h_defaults(&g, &p);
-	p.share = (struct port_share){.index = 0, .count = 2};
+	p.share = (struct port_share){.index = (uint16_t)index, .count = 2};
 	h_start(h, &g, &p);
 	h_pool4(h, L4_UDP, H_POOL4, 32, 2000, 2007);
+	return h;
+}
+
+/* A range of 8 ports gives worker 0 its 4 (2000, 2001, 2004, 2005). The
+ * fifth new flow overflows to worker 1 (not counted as exhaustion), which
+ * maps it from its own 4; when those are gone too, worker 1, the last to
+ * try, counts POOL4_EXHAUSTED and answers ICMPv6 1/3 (RFC 6146
+ * §3.5.1.1). */
+Test(pipeline_workers, a_full_share_overflows_to_the_next_worker)
+{
 	static const uint16_t sports[] = {3000, 3001, 3004, 3005, 3008}; /* worker 0's */
+	struct harness *w0 = worker_small_pool(0), *w1 = worker_small_pool(1);
+	struct nat64_handoff hd;
+	uint8_t in[128], v6[128];
+	size_t n;
 
-	for (unsigned int i = 0; i < 5; i++) {
-		size_t n = h_udp6(in, H_CLIENT, sports[i], H_SERVER6, 53, 64);
-		enum stat_id rc = h_input(h, in, n);
+	for (unsigned int i = 0; i < 4; i++) {
+		uint16_t mask;
 
-		if (rc == STAT_OK) {
-			uint16_t mask = h_get16(h->p.data + 20);
-
-			cr_assert(mask == 2000 || mask == 2001 || mask == 2004 || mask == 2005);
-			got++;
-		} else {
-			cr_assert_eq(rc, STAT_POOL4_EXHAUSTED);
-		}
+		n = h_udp6(in, H_CLIENT, sports[i], H_SERVER6, 53, 64);
+		cr_assert_eq(h_input(w0, in, n), STAT_OK);
+		mask = h_get16(w0->p.data + 20);
+		cr_assert(mask == 2000 || mask == 2001 || mask == 2004 || mask == 2005);
 	}
-	cr_assert_eq(got, 4);
-	done(h);
+	n = h_udp6(in, H_CLIENT, sports[4], H_SERVER6, 53, 64);
+	memcpy(v6, in, n);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	hd = w0->res.handoff;
+	cr_assert_eq(hd.to, 1);
+	cr_assert_eq(hd.overflow, 1);
+	cr_assert_eq(h_stat(w0, STAT_POOL4_EXHAUSTED), 0);
+	cr_assert_eq(w0->res.reply_len, 0);
+	cr_assert_eq(h_input_handed(w1, v6, n, &hd), STAT_OK);
+	cr_assert_eq(port_share_owner(h_get16(w1->p.data + 20), 2), 1);
+
+	/* Worker 1 fills its other three, then the overflow finds nothing. */
+	static const uint16_t own1[] = {4002, 4003, 4006}; /* worker 1's */
+
+	for (unsigned int i = 0; i < 3; i++) {
+		n = h_udp6(in, H_CLIENT2, own1[i], H_SERVER6, 53, 64);
+		cr_assert_eq(h_input(w1, in, n), STAT_OK);
+	}
+	n = h_udp6(in, H_CLIENT2, 3009, H_SERVER6, 53, 64);
+	cr_assert_eq(h_input_handed(w1, in, n, &hd), STAT_POOL4_EXHAUSTED);
+	cr_assert_eq(h_stat(w1, STAT_POOL4_EXHAUSTED), 1);
+	cr_assert(w1->res.reply_len > 0, "ICMPv6 Address Unreachable");
+	done(w0);
+	done(w1);
 }
 
 /* An IPv4 packet for worker 1's port that reached worker 0 (a datagram
