@@ -165,7 +165,17 @@
 	X(ICMPERR_NOT_ALLOWED,                                                                     \
 	  "ICMP errors not sent: about an ICMP error, a fragment or a non-unicast address.")       \
 	X(TCP_PROBES_SENT,                                                                         \
-	  "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")
+	  "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")            \
+	/* Offloads (TUN virtio_net_hdr, docs/offloads.md) */                                      \
+	X(GSO_TRANSLATED, "Super-packets (TSO/USO) translated once, segmented by the kernel.")     \
+	X(CSUM_PARTIAL, "Packets sent with a partial checksum the kernel finishes (NEEDS_CSUM).")  \
+	X(GSO_SEGMENTED, "Super-packets segmented in software, then translated one by one "        \
+			 "(too big for the next hop, ICMP error, hairpin, header refused).")       \
+	X(GSO_REFUSED, "Super-packets whose offload header can't be translated (segmented).")      \
+	X(CSUM_SOFTWARE, "Partial checksums finished in software (fragmented, quoted by an ICMP "  \
+			 "error, stored SYN, or header not translatable).")                        \
+	X(GSO_BAD, "Packet dropped: offload header unusable (checksum offsets outside the "        \
+		   "packet, a fragment with offloads, a super-packet that can't be segmented).")
 
 #define STAT_ENUM(id, text) STAT_##id,
 enum stat_id { STAT_LIST(STAT_ENUM) STAT_COUNT };
