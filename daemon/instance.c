@@ -442,7 +442,7 @@ engine_create(struct instance *in, const struct config *c, char *err, size_t err
 static int
 open_tun(struct instance *in, char *err, size_t errlen)
 {
-	int fd = tun_open(in->opt.tun, in->opt.mtu, 0, in->tun_name);
+	int fd = tun_open(in->opt.tun, in->opt.mtu, pump_tun_flags(in->opt.offload), in->tun_name);
 
 	if (fd < 0) {
 		snprintf(err, errlen, "TUN device %s: %s%s", in->opt.tun, strerror(-fd),
@@ -457,6 +457,10 @@ open_tun(struct instance *in, char *err, size_t errlen)
 		return -1;
 	}
 	log_info("TUN device %s up, mtu %u", in->tun_name, in->opt.mtu);
+	if (in->opt.offload)
+		pump_offload_enable(fd, in->tun_name);
+	else
+		log_info("%s: offloads off (--offload off)", in->tun_name);
 	return 0;
 }
 
@@ -623,7 +627,7 @@ setup_loop(struct instance *in, char *err, size_t errlen)
 {
 	int r;
 
-	if (pump_create(&in->pump, in->tun_fd, in->engine) != 0) {
+	if (pump_create(&in->pump, in->tun_fd, in->engine, in->opt.offload) != 0) {
 		snprintf(err, errlen, "packet buffers: out of memory");
 		return -1;
 	}
