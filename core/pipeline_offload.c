@@ -65,14 +65,27 @@ predicted_layout(const struct xlation *x)
 	};
 }
 
-/* A 4->6 SYN without ACK may be kept in the syn queue and quoted by an
- * ICMP error seconds later (syn_queue.h): it keeps no partial checksum. */
+/*
+ * Packets of one segment whose checksum is finished here rather than by
+ * the kernel after the write:
+ *   - a 4->6 SYN without ACK may be kept in the syn queue and quoted by an
+ *     ICMP error seconds later (syn_queue.h);
+ *   - UDP: the usual answer to a datagram is an ICMP error quoting all of
+ *     it (port unreachable), and a receiver that trusts the partial sum
+ *     (a local socket behind a veth) would quote the unfinished field,
+ *     which the translated error would then carry (RFC 7915 §4.5, §5.2
+ *     update the quoted checksum, they can't repair it). Datagrams are
+ *     small and the kernel summed them before offloads anyway; a USO
+ *     super-packet stays partial.
+ */
 static bool
-may_be_stored(const struct xlation *x)
+keeps_full_checksum(const struct xlation *x)
 {
 	const struct pkt_l3 *o = &x->info.outer;
 	const uint8_t *tcp = x->p->data + o->l4_off;
 
+	if (o->l4_proto == IPPROTO_UDP)
+		return true;
 	if (is_v6(x) || o->l4_proto != IPPROTO_TCP || o->l3_end - o->l4_off < TCP_HDR_MIN)
 		return false;
 	return (tcp[13] & (TCP_SYN | TCP_ACK)) == TCP_SYN;
@@ -108,7 +121,7 @@ offload_in(struct xlation *x)
 		x->csum_partial = true;
 		return verdict_continue();
 	}
-	if (!may_be_stored(x) && gso_translate(h, &lay, &out) == GSO_OK) {
+	if (!keeps_full_checksum(x) && gso_translate(h, &lay, &out) == GSO_OK) {
 		x->csum_partial = true;
 		return verdict_continue();
 	}

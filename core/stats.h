@@ -172,8 +172,8 @@
 	X(GSO_SEGMENTED, "Super-packets segmented in software, then translated one by one "        \
 			 "(too big for the next hop, ICMP error, hairpin, header refused).")       \
 	X(GSO_REFUSED, "Super-packets whose offload header can't be translated (segmented).")      \
-	X(CSUM_SOFTWARE, "Partial checksums finished in software (fragmented, quoted by an ICMP "  \
-			 "error, stored SYN, or header not translatable).")                        \
+	X(CSUM_SOFTWARE, "Partial checksums finished in software (UDP, fragmented, quoted by an "  \
+			 "ICMP error, IPv4 SYN, or header not translatable).")                     \
 	X(GSO_BAD, "Packet dropped: offload header unusable (checksum offsets outside the "        \
 		   "packet, a fragment with offloads, a super-packet that can't be segmented).")
 

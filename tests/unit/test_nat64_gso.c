@@ -557,3 +557,42 @@ Test(nat64_gso, hairpinned_super_packet_segmented)
 	cr_assert_eq(h_stat(&h, STAT_HAIRPINNED), SEGS);
 	h_stop(&h);
 }
+
+/* UDP (not USO) with NEEDS_CSUM: finished here, sent with a zero header,
+ * so an ICMP error about it quotes a real checksum wherever it lands. */
+Test(nat64_gso, udp_partial_checksum_finished)
+{
+	const struct gso_hdr csum_udp = {
+		.flags = GSO_F_NEEDS_CSUM, .csum_start = 40, .csum_offset = 6};
+	size_t n;
+
+	h_start_default(&h);
+	n = h_udp6(pkt, H_CLIENT, 6000, H_SERVER6, 53, 64);
+	put16(pkt + 46, pseudo_partial(pkt, IPPROTO_UDP, (uint32_t)(n - 40)));
+	cr_assert_eq(g_input(pkt, n, &csum_udp), STAT_OK);
+	cr_assert_eq(nouts, 1);
+	assert_zero_hdr(&out_hdrs[0]);
+	cr_assert(pg_l4_csum_ok4(outs[0], out_lens[0]));
+	cr_assert_eq(h_stat(&h, STAT_CSUM_SOFTWARE), 1);
+	cr_assert_eq(h_stat(&h, STAT_CSUM_PARTIAL), 0);
+	h_stop(&h);
+}
+
+/* A 4->6 SYN may wait in the syn queue to be quoted: finished here. */
+Test(nat64_gso, ipv4_syn_partial_checksum_finished)
+{
+	const struct gso_hdr csum4 = {
+		.flags = GSO_F_NEEDS_CSUM, .csum_start = 20, .csum_offset = 16};
+	size_t n;
+
+	h_start_default(&h);
+	h_bib(&h, L4_TCP, H_CLIENT, 80, H_POOL4, 8080);
+	n = h_tcp4(pkt, H_SERVER4, 4000, H_POOL4, 8080, PG_TCP_SYN, 64, 3);
+	put16(pkt + 36, pseudo_partial(pkt, IPPROTO_TCP, 20));
+	cr_assert_eq(g_input(pkt, n, &csum4), STAT_OK);
+	cr_assert_eq(nouts, 1);
+	assert_zero_hdr(&out_hdrs[0]);
+	cr_assert(pg_l4_csum_ok6(outs[0], out_lens[0], 40, IPPROTO_TCP));
+	cr_assert_eq(h_stat(&h, STAT_CSUM_SOFTWARE), 1);
+	h_stop(&h);
+}
