@@ -277,7 +277,35 @@ nat64_destroy(struct nat64 *n)
 void
 nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
 {
-	pipeline_run(n, p, now, reply, res);
+	pipeline_run(n, p, NULL, now, reply, res);
+}
+
+void
+nat64_input_gso(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+		uint8_t *reply, struct nat64_result *res)
+{
+	pipeline_run(n, p, gso, now, reply, res);
+}
+
+bool
+nat64_result_segment(struct nat64_result *res, uint8_t *buf, struct pkt *seg)
+{
+	enum { ROOM = NAT64_SEGMENT_BUF - PKT_HEADROOM - 40 };
+	size_t len = 0;
+
+	if (!res->segment)
+		return false;
+	if (gso_seg_next(&res->seg, buf + PKT_HEADROOM, ROOM, &len) != GSO_OK || len == 0) {
+		res->segment = false;
+		return false;
+	}
+	*seg = (struct pkt){
+		.data = buf + PKT_HEADROOM,
+		.len = (uint32_t)len,
+		.headroom = PKT_HEADROOM,
+		.tailroom = (uint32_t)(NAT64_SEGMENT_BUF - PKT_HEADROOM - len),
+	};
+	return true;
 }
 
 void

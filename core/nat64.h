@@ -18,6 +18,7 @@
 #include "bib.h"
 #include "fragment.h"
 #include "globals.h"
+#include "gso.h"
 #include "pool4.h"
 #include "port_share.h"
 #include "session.h"
@@ -80,6 +81,7 @@ struct nat64_handoff {
 	bool from_fragments; /* reassembled here: RFC 7915 §5.1.1 DF and ID rules */
 	uint32_t frag_id;    /* the Identification its fragments carried */
 	uint8_t overflow;    /* workers whose pool4 share had no port for it */
+	struct gso_hdr gso;  /* the offload header it was read with */
 };
 
 struct nat64_result {
@@ -109,6 +111,23 @@ struct nat64_result {
 	bool taken;
 	struct pkt out;
 	struct frag_iter frags;
+	/*
+	 * Offloads (nat64_input_gso()): the header to write before each
+	 * packet nat64_result_next() yields. The translated one for a packet
+	 * that came with a GSO type or a partial checksum and is sent whole;
+	 * all zero (GSO_NONE, flags 0: a full checksum) for anything else,
+	 * fragments included. ICMP errors in `reply` always go with zero.
+	 */
+	struct gso_hdr gso;
+	/*
+	 * reason STAT_GSO_SEGMENTED: the super-packet can't go as one (too
+	 * big for the next hop once translated, an ICMP error is due,
+	 * hairpinned, or its header can't be translated). `p` is unchanged;
+	 * the caller runs each segment nat64_result_segment() makes through
+	 * nat64_input() as an ordinary packet. Nothing was counted as dropped.
+	 */
+	bool segment;
+	struct gso_seg seg;
 };
 
 /*
@@ -134,6 +153,32 @@ void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
  */
 void nat64_input_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
 			uint8_t *reply, struct nat64_result *res);
+
+/*
+ * nat64_input() for a packet read with its virtio_net_hdr (TUN with
+ * IFF_VNET_HDR, docs/offloads.md): `gso` is that header (NULL or all zero:
+ * exactly nat64_input()). A super-packet (gso_type TCPV4/TCPV6/UDP_L4) is
+ * translated once and res->gso says how the kernel must segment it; a
+ * partial checksum (GSO_F_NEEDS_CSUM) stays partial, with the new
+ * pseudo-header. Or res->segment asks the caller to segment first.
+ */
+void nat64_input_gso(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+		     uint8_t *reply, struct nat64_result *res);
+
+/* Buffer for one segment: PKT_HEADROOM, the largest IP packet (an IPv6
+ * payload of 65535 bytes), the tailroom nat64_input() asks for. */
+enum { NAT64_SEGMENT_BUF = PKT_HEADROOM + 40 + 65535 + 40 };
+
+/*
+ * With res->segment: the next segment of the super-packet into `buf`
+ * (NAT64_SEGMENT_BUF bytes, reused for each: translate and write one
+ * before asking for the next), as `seg`, ready for nat64_input(). Each
+ * segment has a full checksum. False after the last one. Usage:
+ *      while (nat64_result_segment(&res, buf, &seg)) {
+ *              nat64_input(n, &seg, now, reply, &r2); ... write r2 ...
+ *      }
+ */
+bool nat64_result_segment(struct nat64_result *res, uint8_t *buf, struct pkt *seg);
 
 /*
  * The next packet to write for `res` (after nat64_input), in `out`: valid

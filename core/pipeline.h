@@ -106,6 +106,18 @@ struct xlation {
 	/* Output too big for the next hop, DF clear: sent as these fragments. */
 	bool split;
 	struct frag_iter frags;
+	/* Offloads (pipeline_offload.c, docs/offloads.md): the header the
+	 * packet came with (NULL: none, or nothing to do), and the one to
+	 * send it with. `gso`: a super-packet translated as one;
+	 * `csum_partial`: its TCP/UDP checksum field holds a pseudo-header sum
+	 * (the translation leaves it alone, offload_out() rewrites it). */
+	const struct gso_hdr *gso_in;
+	struct gso_hdr gso_out;
+	bool gso;
+	bool csum_partial;
+	/* The super-packet must be segmented first (STAT_GSO_SEGMENTED). */
+	bool segment;
+	struct gso_seg seg;
 	/* Recorded by the verdict helpers for the exit. */
 	enum stat_id reason;
 	unsigned int handoff_to;
@@ -225,8 +237,8 @@ verdict_overflow(struct xlation *x)
 }
 
 /* pipeline.c: sequencing and the single exit. */
-void pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		  struct nat64_result *res);
+void pipeline_run(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+		  uint8_t *reply, struct nat64_result *res);
 /* A packet handed over by another worker (nat64_input_handed()). */
 void pipeline_run_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h,
 			 uint64_t now, uint8_t *reply, struct nat64_result *res);
@@ -272,6 +284,19 @@ void outgoing_tuple4(struct xlation *x);
 /* The IPv4 address whose pool6 form is the source of the translated
  * 4->6 packet (for ICMP errors: see outgoing_tuple.c). */
 struct in_addr outgoing_tuple4_src(const struct xlation *x);
+
+/* pipeline_offload.c: the virtio_net_hdr across the steps. */
+/* After parsing: checks the header, finishes a partial checksum that
+ * can't stay partial, marks super-packets. */
+struct verdict offload_in(struct xlation *x);
+/* 6->4 after the incoming tuple, 4->6 before filtering (no state changed
+ * yet): can the super-packet go as one? Else STAT_GSO_SEGMENTED. */
+struct verdict offload_check(struct xlation *x);
+/* After translation: the header to send, the new pseudo-header sum. */
+struct verdict offload_out(struct xlation *x);
+/* Before the packet is fragmented or quoted by an ICMP error: a full
+ * checksum, `h` being the header that describes the packet now. */
+void offload_csum_complete(struct xlation *x, const struct gso_hdr *h);
 
 /* hairpin.c: RFC 6146 §3.8, after a 6->4 translation. */
 struct verdict hairpin(struct xlation *x);

@@ -29,6 +29,7 @@
 #include "netlink.h"
 #include "plumb.h"
 #include "steer.h"
+#include "pump.h"
 #include "rfc6052.h"
 #include "server.h"
 #include "sysctl.h"
@@ -511,7 +512,8 @@ create_workers(struct instance *in, const struct config *c, struct nat64_params 
 			goto err;
 		nat64_set_log_hook(engines[i], on_bib_event, in);
 	}
-	if (workers_create(&in->workers, in->nworkers, in->tun_fds, engines, err, errlen) != 0)
+	if (workers_create(&in->workers, in->nworkers, in->tun_fds, engines, in->opt.offload, err,
+			   errlen) != 0)
 		return -1; /* it destroyed the engines */
 	in->engine = engines[0];
 	return 0;
@@ -595,12 +597,14 @@ static int
 open_queues(struct instance *in, char *err, size_t errlen)
 {
 	unsigned int want = workers_wanted(&in->opt);
+	int flags = pump_tun_flags(in->opt.offload);
 	int r;
 
 	if (want > 1)
-		r = tun_open_queues(in->opt.tun, in->opt.mtu, 0, want, in->tun_fds, in->tun_name);
+		r = tun_open_queues(in->opt.tun, in->opt.mtu, flags, want, in->tun_fds,
+				    in->tun_name);
 	else
-		r = in->tun_fds[0] = tun_open(in->opt.tun, in->opt.mtu, 0, in->tun_name);
+		r = in->tun_fds[0] = tun_open(in->opt.tun, in->opt.mtu, flags, in->tun_name);
 	if (r < 0) {
 		snprintf(err, errlen, "TUN device %s: %s%s", in->opt.tun, strerror(-r),
 			 r == -EBUSY ? " (another nat64d instance has it? use -i or --tun)" : "");
@@ -623,6 +627,10 @@ open_tun(struct instance *in, char *err, size_t errlen)
 		return -1;
 	}
 	log_info("TUN device %s up, mtu %u", in->tun_name, in->opt.mtu);
+	if (in->opt.offload)
+		pump_offload_enable(in->tun_fd, in->tun_name);
+	else
+		log_info("%s: offloads off (--offload off)", in->tun_name);
 	return 0;
 }
 

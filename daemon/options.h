@@ -31,6 +31,7 @@ struct options {
 	bool instance_given; /* -i; else the config file's "instance", else "default" */
 	char tun[IFNAMSIZ];  /* "" until derived from the instance (options_finish) */
 	unsigned int mtu;
+	bool offload;            /* --offload: IFF_VNET_HDR + TSO/USO/CSUM (default on) */
 	const char *config_path; /* NULL: no file */
 	const char *uplink4;     /* NULL: no proxy ARP */
 	struct in_addr own4;

@@ -12,6 +12,7 @@
 #ifndef NAT64_DAEMON_PUMP_H
 #define NAT64_DAEMON_PUMP_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,8 +36,18 @@ struct pump_stats {
 	uint64_t handed_in;    /* received from other workers */
 };
 
-/* Buffers for `fd`, fed to `engine`; 0 or -ENOMEM. */
-int pump_create(struct pump **out, int fd, struct nat64 *engine);
+/*
+ * Offloads (docs/offloads.md): the TUN device opened with
+ * pump_tun_flags(true) puts a virtio_net_hdr before every packet, and
+ * pump_offload_enable() asks the kernel for super-packets (TSO4/6,
+ * USO4/6) and partial checksums, logging what it got.
+ */
+int pump_tun_flags(bool offload);
+void pump_offload_enable(int fd, const char *ifname);
+
+/* Buffers for `fd`, fed to `engine`; `vnet_hdr`: the fd was opened with
+ * pump_tun_flags(true). 0 or -ENOMEM. */
+int pump_create(struct pump **out, int fd, struct nat64 *engine, bool vnet_hdr);
 void pump_destroy(struct pump *p);
 
 /* Loop callback (loop_fd_cb) for the TUN fd; `arg` is the pump. */

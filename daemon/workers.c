@@ -26,6 +26,8 @@
 #include "nat64.h"
 #include "pump.h"
 
+_Static_assert(sizeof(struct nat64_handoff) <= HANDOFF_META_MAX, "handoff metadata fits a slot");
+
 enum { TICK_MS = 1000 };
 
 struct worker {
@@ -162,7 +164,7 @@ worker_main(void *arg)
 }
 
 static int
-worker_init(struct workers *ws, unsigned int i, int fd, struct nat64 *engine)
+worker_init(struct workers *ws, unsigned int i, int fd, struct nat64 *engine, bool vnet_hdr)
 {
 	struct worker *w = &ws->w[i];
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -174,7 +176,7 @@ worker_init(struct workers *ws, unsigned int i, int fd, struct nat64 *engine)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->resume, NULL);
 	atomic_init(&w->pause_wanted, false);
-	if (pump_create(&w->pump, fd, engine) != 0)
+	if (pump_create(&w->pump, fd, engine, vnet_hdr) != 0)
 		return -ENOMEM;
 	pump_set_handoff(w->pump, on_handoff, w);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -192,7 +194,7 @@ worker_init(struct workers *ws, unsigned int i, int fd, struct nat64 *engine)
 
 int
 workers_create(struct workers **out, unsigned int count, const int *fds,
-	       struct nat64 *const *engines, char *err, size_t errlen)
+	       struct nat64 *const *engines, bool vnet_hdr, char *err, size_t errlen)
 {
 	struct workers *ws;
 	int r = 0;
@@ -212,7 +214,7 @@ workers_create(struct workers **out, unsigned int count, const int *fds,
 		if (i / count != i % count)
 			r = handoff_ring_init(&ws->rings[i]);
 	for (unsigned int i = 0; i < count && r == 0; i++)
-		r = worker_init(ws, i, fds[i], engines[i]);
+		r = worker_init(ws, i, fds[i], engines[i], vnet_hdr);
 	if (r != 0) {
 		snprintf(err, errlen, "workers: %s", strerror(-r));
 		workers_destroy(ws);

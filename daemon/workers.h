@@ -15,6 +15,7 @@
 #ifndef NAT64_DAEMON_WORKERS_H
 #define NAT64_DAEMON_WORKERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,7 @@ struct workers;
  * 0 or -1 with a reason in `err`.
  */
 int workers_create(struct workers **out, unsigned int count, const int *fds,
-		   struct nat64 *const *engines, char *err, size_t errlen);
+		   struct nat64 *const *engines, bool vnet_hdr, char *err, size_t errlen);
 int workers_start(struct workers *ws, char *err, size_t errlen);
 /* Stops and joins the threads (idempotent). */
 void workers_stop(struct workers *ws);
