@@ -16,7 +16,7 @@
 enum {
 	HANDOFF_SLOTS = 32,      /* a power of two */
 	HANDOFF_MAX_PKT = 65535, /* the largest IP packet */
-	HANDOFF_META_MAX = 16,   /* caller's per-packet metadata (offload header) */
+	HANDOFF_META_MAX = 32,   /* caller's per-packet metadata (struct nat64_handoff) */
 };
 
 struct handoff_slot {
