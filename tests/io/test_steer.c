@@ -343,45 +343,6 @@ Test(steer, ipv4_fragments_go_by_datagram)
 	close(fd);
 }
 
-Test(steer, ipv6_by_source_and_icmpv6_errors_by_quoted_destination)
-{
-	uint8_t p[256], l4[128], in[64];
-	const char *src = "2001:db8:1::5", *dst = "64:ff9b::c000:201", *qd;
-	size_t len, ilen;
-	int fd = load_or_skip(3);
-
-	memset(l4, 0, sizeof(l4));
-	put16(l4 + 2, 1001);
-	for (size_t cut = 0; cut < 40; cut++)
-		cr_assert_eq(run(fd, (uint8_t[40]){0x60}, cut), 0, "cut at %zu", cut);
-	for (uint8_t nh = 0; nh < 255; nh += 17) {
-		len = ip6(p, nh, 64, src, dst, l4, 8);
-		cr_assert_eq(run(fd, p, len), q6(src, 3), "next header %u", nh);
-	}
-	/* The quoted destination must hash elsewhere than the source, to tell. */
-	qd = q6("2001:db8:2::1", 3) != q6(src, 3) ? "2001:db8:2::1" : "2001:db8:2::2";
-	cr_assert_neq(q6(qd, 3), q6(src, 3));
-	ilen = ip6(in, 17, 63, "2001:db8:ffff::9", qd, l4, 8);
-	memset(l4, 0, 8);
-	for (int type = 1; type <= 4; type++) {
-		l4[0] = (uint8_t)type;
-		memcpy(l4 + 8, in, ilen);
-		len = ip6(p, 58, 64, src, dst, l4, 8 + ilen);
-		cr_assert_eq(run(fd, p, len), q6(qd, 3), "ICMPv6 type %d", type);
-		/* Quote shorter than its destination address: the outer source. */
-		cr_assert_eq(run(fd, p, 40 + 8 + 39), q6(src, 3));
-	}
-	for (int type = 128; type <= 255; type += 127) {
-		l4[0] = (uint8_t)type;
-		len = ip6(p, 58, 64, src, dst, l4, 8 + ilen);
-		cr_assert_eq(run(fd, p, len), q6(src, 3), "ICMPv6 type %d", type);
-	}
-	/* ICMPv6 without a single byte of message: the outer source. */
-	len = ip6(p, 58, 64, src, dst, l4, 0);
-	cr_assert_eq(run(fd, p, len), q6(src, 3));
-	close(fd);
-}
-
 Test(steer, random_bytes_always_give_a_queue_in_range)
 {
 	uint8_t p[128];
@@ -417,12 +378,232 @@ Test(steer, queue_count_reaches_the_program)
 	}
 }
 
-/* Subscribers differing only in their /64 (a few low bits of word 1), or
- * only in the low bits of the interface identifier: even spread. */
-Test(steer, ipv6_sources_spread_over_queues)
+/* IPv6 UDP (or TCP: next header `nh`) from src:sport to dst:dport, 4 bytes
+ * of payload, no checksum (the program reads the ports only). */
+static size_t
+udp6(uint8_t *p, uint8_t nh, uint8_t hlim, const char *src, uint16_t sport, const char *dst,
+     uint16_t dport)
+{
+	uint8_t l4[20] = {0};
+
+	put16(l4, sport);
+	put16(l4 + 2, dport);
+	put16(l4 + 4, 12);
+	memcpy(l4 + 8, "ping", 4);
+	return ip6(p, nh, hlim, src, dst, l4, nh == 6 ? 20 : 12);
+}
+
+/* ICMPv6 message of `type` whose 4 bytes after the checksum are `rest`,
+ * with `body` after them (checksum not filled in). */
+static size_t
+icmp6(uint8_t *p, const char *src, const char *dst, uint8_t type, uint32_t rest,
+      const uint8_t *body, size_t blen)
+{
+	uint8_t l4[256] = {type};
+
+	cr_assert_leq(blen, sizeof(l4) - 8);
+	put16(l4 + 4, (uint16_t)(rest >> 16));
+	put16(l4 + 6, (uint16_t)rest);
+	memcpy(l4 + 8, body, blen);
+	return ip6(p, 58, 64, src, dst, l4, 8 + blen);
+}
+
+static uint32_t
+own(uint16_t port, uint32_t n)
+{
+	return (uint32_t)(port >> 1) % n;
+}
+
+Test(steer, truncated_ipv6_goes_to_queue_0)
+{
+	uint8_t p[256];
+	size_t len;
+	int fd = load_or_skip(3);
+
+	for (size_t cut = 0; cut < 40; cut++)
+		cr_assert_eq(run(fd, (uint8_t[40]){0x60}, cut), 0, "cut at %zu", cut);
+	len = udp6(p, 17, 64, "2001:db8:1::5", 1005, "64:ff9b::c000:201", 1003);
+	cr_assert_eq(run(fd, p, len), 1, "sanity: (1005 >> 1) %% 3");
+	/* Source port missing or half there. */
+	cr_assert_eq(run(fd, p, 40), 0);
+	cr_assert_eq(run(fd, p, 41), 0);
+	p[6] = 6;
+	cr_assert_eq(run(fd, p, 41), 0);
+	/* ICMPv6 without its type, echo without its whole identifier. */
+	len = icmp6(p, "2001:db8:1::5", "64:ff9b::c000:201", 128, 0x0fa50001, NULL, 0);
+	cr_assert_eq(run(fd, p, len), own(0x0fa5, 3), "sanity");
+	for (size_t cut = 40; cut < 46; cut++)
+		cr_assert_eq(run(fd, p, cut), 0, "echo cut at %zu", cut);
+	close(fd);
+}
+
+/* The SOURCE port picks the queue, whatever the addresses or the
+ * destination port: the subscriber's port, which its worker keeps. */
+Test(steer, ipv6_udp_and_tcp_land_by_source_port)
+{
+	static const char *const srcs[] = {"2001:db8:1::5", "2001:db8:2::7", "2001:db8:1::6"};
+	static const uint16_t dports[] = {1001, 1003, 1005, 80};
+	uint8_t p[256];
+	int fd = load_or_skip(3);
+
+	for (uint16_t sport = 1000; sport < 1012; sport++)
+		for (size_t a = 0; a < 3; a++)
+			for (size_t d = 0; d < 4; d++) {
+				size_t len = udp6(p, 17, 64, srcs[a], sport, "64:ff9b::c000:201",
+						  dports[d]);
+
+				cr_assert_eq(run(fd, p, len), own(sport, 3), "UDP %s %u -> %u",
+					     srcs[a], sport, dports[d]);
+				len = udp6(p, 6, 64, srcs[a], sport, "64:ff9b::c000:201",
+					   dports[d]);
+				cr_assert_eq(run(fd, p, len), own(sport, 3), "TCP %s %u -> %u",
+					     srcs[a], sport, dports[d]);
+			}
+	cr_assert_eq(run(fd, p, udp6(p, 17, 64, srcs[0], 65535, "64:ff9b::1", 1)), 32767 % 3);
+	cr_assert_eq(run(fd, p, udp6(p, 17, 64, srcs[0], 0, "64:ff9b::1", 1005)), 0);
+	close(fd);
+}
+
+Test(steer, icmpv6_echo_lands_by_identifier)
+{
+	uint8_t p[256];
+	int fd = load_or_skip(3);
+
+	for (uint16_t id = 0x1000; id < 0x100c; id++)
+		for (int type = 128; type <= 129; type++) {
+			/* The sequence number (low half, owner one queue further) must not
+			 * count. */
+			size_t len = icmp6(p, "2001:db8:1::5", "64:ff9b::c000:201", (uint8_t)type,
+					   (uint32_t)id << 16 | (uint16_t)(id + 2), NULL, 0);
+
+			cr_assert_eq(run(fd, p, len), own(id, 3), "type %d id %#x", type, id);
+		}
+	close(fd);
+}
+
+/* Other informational ICMPv6 (RFC 4443 §2.1: types 128-255) and next
+ * headers without ports at offset 40 (extension headers, fragments,
+ * anything else): hash(source address), never the bytes after the header. */
+Test(steer, ipv6_other_packets_and_fragments_land_by_source_address)
+{
+	static const uint8_t nhs[] = {0, 43, 44, 47, 50, 59, 60, 132, 255};
+	static const int types[] = {130, 133, 134, 135, 136, 143, 200, 255};
+	uint8_t p[256], l4[64] = {0};
+	int fd = load_or_skip(3);
+
+	for (unsigned int i = 0; i < 12; i++) {
+		char src[64];
+
+		snprintf(src, sizeof(src), "2001:db8:1::%x", 0x100 + i);
+		for (size_t k = 0; k < sizeof(nhs); k++) {
+			/* What would be ports: owner 0, 1, 2 as i goes. */
+			put16(l4, (uint16_t)(2 * i));
+			put16(l4 + 2, (uint16_t)(2 * i + 2));
+			if (nhs[k] == 44)
+				l4[0] = 17; /* a fragment header whose next is UDP */
+			cr_assert_eq(run(fd, p, ip6(p, nhs[k], 64, src, "64:ff9b::1", l4, 40)),
+				     q6(src, 3), "%s next header %u", src, nhs[k]);
+		}
+		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+			size_t len = icmp6(p, src, "64:ff9b::1", (uint8_t)types[k],
+					   (uint32_t)(2 * i) << 16, l4, 40);
+
+			cr_assert_eq(run(fd, p, len), q6(src, 3), "%s ICMPv6 type %d", src,
+				     types[k]);
+		}
+	}
+	close(fd);
+}
+
+/*
+ * ICMPv6 errors (types below 128) quote a packet the translator sent to a
+ * subscriber: its DESTINATION port (or echo identifier) is the
+ * subscriber's, and picks the queue; other quoted packets go by their
+ * destination address.
+ */
+Test(steer, icmpv6_errors_land_by_quoted_destination_port)
+{
+	const char *src = "2001:db8:ffff::9", *sub = "2001:db8:1::5";
+	uint8_t p[256], in[128];
+	size_t len, ilen;
+	int fd = load_or_skip(3);
+
+	for (uint16_t dport = 1000; dport < 1012; dport++) {
+		/* Source port 1007 (queue 0) and the addresses must not count. */
+		for (int type = 0; type < 128; type += type < 5 ? 1 : 61) {
+			ilen = udp6(in, 17, 63, "64:ff9b::c000:201", 1007, sub, dport);
+			len = icmp6(p, src, "64:ff9b::c000:201", (uint8_t)type, 1280, in, ilen);
+			cr_assert_eq(run(fd, p, len), own(dport, 3), "type %d UDP dport %u", type,
+				     dport);
+			ilen = udp6(in, 6, 63, "64:ff9b::c000:201", 1007, sub, dport);
+			len = icmp6(p, src, "64:ff9b::c000:201", (uint8_t)type, 0, in, ilen);
+			cr_assert_eq(run(fd, p, len), own(dport, 3), "type %d TCP dport %u", type,
+				     dport);
+		}
+		/* A quoted echo request or reply: its identifier. */
+		for (int et = 128; et <= 129; et++) {
+			ilen = icmp6(in, "64:ff9b::c000:201", sub, (uint8_t)et,
+				     (uint32_t)dport << 16 | 1007, NULL, 0);
+			len = icmp6(p, src, "64:ff9b::c000:201", 3, 0, in, ilen);
+			cr_assert_eq(run(fd, p, len), own(dport, 3), "quoted echo %d id %u", et,
+				     dport);
+		}
+	}
+	/* Quoted port or identifier cut short: 0. */
+	ilen = udp6(in, 17, 63, "64:ff9b::c000:201", 1007, sub, 1005);
+	len = icmp6(p, src, "64:ff9b::c000:201", 1, 0, in, ilen);
+	cr_assert_eq(run(fd, p, len), 1, "sanity");
+	for (size_t cut = 0; cut < 44; cut++) {
+		len = icmp6(p, src, "64:ff9b::c000:201", 1, 0, in, cut);
+		cr_assert_eq(run(fd, p, len), 0, "inner cut at %zu", cut);
+	}
+	/* (Quoted ICMPv6 without its type: the next test.) */
+	ilen = icmp6(in, "64:ff9b::c000:201", sub, 128, 0x0fa50001, NULL, 0);
+	for (size_t cut = 41; cut < 46; cut++) {
+		len = icmp6(p, src, "64:ff9b::c000:201", 1, 0, in, cut);
+		cr_assert_eq(run(fd, p, len), 0, "quoted echo cut at %zu", cut);
+	}
+	close(fd);
+}
+
+/* A quoted packet without ports at its offset 40 (other ICMPv6, extension
+ * headers, fragments): hash(quoted destination address), not the outer
+ * source; cut before that address ends: 0. */
+Test(steer, icmpv6_errors_quoting_other_packets_land_by_quoted_destination)
+{
+	static const uint8_t nhs[] = {0, 44, 58, 59, 60};
+	uint8_t p[256], in[128], l4[16] = {1, 0, 0, 0, 0x03, 0xe8, 0x03, 0xe9};
+	bool used[3] = {false};
+	size_t len, ilen;
+	int fd = load_or_skip(3);
+
+	for (unsigned int i = 0; i < 12; i++) {
+		char qd[64];
+
+		snprintf(qd, sizeof(qd), "2001:db8:1::%x", 0x200 + i);
+		for (size_t k = 0; k < sizeof(nhs); k++) {
+			ilen = ip6(in, nhs[k], 63, "64:ff9b::c000:201", qd, l4, 16);
+			len = icmp6(p, "2001:db8:ffff::9", "64:ff9b::c000:201", 3, 0, in, ilen);
+			cr_assert_eq(run(fd, p, len), q6(qd, 3), "%s next header %u", qd, nhs[k]);
+			/* Quoted ICMPv6 whose type is cut off: the same. */
+			if (nhs[k] == 58)
+				cr_assert_eq(run(fd, p, 48 + 40), q6(qd, 3));
+			cr_assert_eq(run(fd, p, 48 + 39), 0, "%s quote cut", qd);
+		}
+		used[q6(qd, 3)] = true;
+	}
+	cr_assert(used[0] && used[1] && used[2]);
+	close(fd);
+}
+
+/* The address hash (extension headers, fragments) spreads subscribers that
+ * differ only in their /64 (a few low bits of word 1), or only in the low
+ * bits of the interface identifier; source ports spread exactly. */
+Test(steer, ipv6_sources_and_source_ports_spread_over_queues)
 {
 	static const char *const kind[] = {"2001:db8:0:N::1", "2001:db8::N", "2001:db8:N::1"};
-	uint8_t p[128], l4[8] = {0};
+	uint8_t p[128], l4[8] = {17};
+	unsigned int ports[4] = {0};
 	int fd = load_or_skip(4);
 
 	for (size_t f = 0; f < 3; f++) {
@@ -437,12 +618,20 @@ Test(steer, ipv6_sources_spread_over_queues)
 				snprintf(src, sizeof(src), "2001:db8::%x", i);
 			else
 				snprintf(src, sizeof(src), "2001:db8:%x::1", i);
-			count[run(fd, p, ip6(p, 17, 64, src, "64:ff9b::1", l4, 8))]++;
+			count[run(fd, p, ip6(p, 44, 64, src, "64:ff9b::1", l4, 8))]++;
+			/* The same source port from every source: one queue. */
+			cr_assert_eq(run(fd, p, udp6(p, 17, 64, src, 40001, "64:ff9b::1", 80)),
+				     own(40001, 4));
 		}
 		for (int q = 0; q < 4; q++)
 			cr_assert(count[q] >= 40 && count[q] <= 88, "%s: queue %d got %u of 256",
 				  kind[f], q, count[q]);
 	}
+	for (unsigned int port = 49152; port < 49152 + 256; port++)
+		ports[run(fd, p,
+			  udp6(p, 17, 64, "2001:db8::1", (uint16_t)port, "64:ff9b::1", 80))]++;
+	for (int q = 0; q < 4; q++)
+		cr_assert_eq(ports[q], 64, "queue %d got %u of 256 source ports", q, ports[q]);
 	close(fd);
 }
 
@@ -770,87 +959,256 @@ Test(steer, kernel_ipv4_fragments_of_a_datagram_stay_together)
 	dev_down(&d);
 }
 
-/* Twelve local sources: each one's packets on hash(source) % n, whatever
- * the ports, and together they use every queue. */
+/* Fills in the TCP/UDP/ICMPv6 checksum (at `coff` in the transport header)
+ * of the IPv6 packet p, no extension headers (RFC 8200 §8.1). */
 static void
-ipv6_sources(unsigned int n)
+csum6(uint8_t *p, size_t coff)
 {
+	uint8_t ph[2048] = {0};
+	size_t l = get16(p + 4);
+
+	cr_assert_leq(l, sizeof(ph) - 40);
+	memcpy(ph, p + 8, 32);
+	put16(ph + 34, (uint16_t)l);
+	ph[39] = p[6];
+	put16(p + 40 + coff, 0);
+	memcpy(ph + 40, p + 40, l);
+	put16(p + 40 + coff, csum(ph, 40 + l));
+}
+
+/* An IPv6 socket of `type` bound to src:port. */
+static int
+bound6(int type, const char *src, uint16_t port)
+{
+	struct sockaddr_in6 me = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	int s = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(s, 0);
+	cr_assert_eq(inet_pton(AF_INET6, src, &me.sin6_addr), 1);
+	cr_assert_eq(bind(s, (struct sockaddr *)&me, sizeof(me)), 0, "bind %s %u: %s", src, port,
+		     strerror(errno));
+	return s;
+}
+
+static struct sockaddr_in6
+to6(const char *dst, uint16_t port)
+{
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+
+	cr_assert_eq(inet_pton(AF_INET6, dst, &to.sin6_addr), 1);
+	return to;
+}
+
+static const char *const srcs6[] = {"2001:db8:1::100", "2001:db8:1::101", "2001:db8:1::102",
+				    "2001:db8:1::10a"};
+
+/* Local sources with several source ports each: UDP datagrams and TCP SYNs
+ * land on owner(SOURCE port) % n, whatever the address or the destination
+ * port, and together they use every queue. */
+static void
+ipv6_source_ports(unsigned int n)
+{
+	static const uint16_t sports[] = {7000, 7001, 7002, 7005, 7006, 7009, 40001, 65535};
 	struct dev d = dev_up(n);
 	bool used[MAXQ] = {false};
 	uint8_t buf[2048];
 
-	for (unsigned int i = 0; i < 12; i++) {
-		struct sockaddr_in6 me = {.sin6_family = AF_INET6},
-				    to = {.sin6_family = AF_INET6, .sin6_port = htons(7000)};
-		char src[64];
-		int s;
+	for (size_t a = 0; a < sizeof(srcs6) / sizeof(srcs6[0]); a++) {
+		cr_assert_eq(iotest_sh("ip -6 addr add %s/128 dev " TUN " nodad", srcs6[a]), 0);
+		for (size_t i = 0; i < sizeof(sports) / sizeof(sports[0]); i++) {
+			uint16_t dport = (uint16_t)(9000 + a + 3 * i);
+			struct sockaddr_in6 to = to6("2001:db8:99::5", dport);
+			struct want w = want_port(6, 17, 0, sports[i]);
+			int s = bound6(SOCK_DGRAM, srcs6[a], sports[i]), q;
 
-		snprintf(src, sizeof(src), "2001:db8:1::%x", 0x100 + i);
-		cr_assert_eq(iotest_sh("ip -6 addr add %s/128 dev " TUN " nodad", src), 0);
-		cr_assert_eq(inet_pton(AF_INET6, src, &me.sin6_addr), 1);
-		cr_assert_eq(inet_pton(AF_INET6, "2001:db8:99::5", &to.sin6_addr), 1);
-		s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		cr_assert_geq(s, 0);
-		cr_assert_eq(bind(s, (struct sockaddr *)&me, sizeof(me)), 0, "bind %s: %s", src,
-			     strerror(errno));
-		for (uint16_t port = 7000; port < 7004; port++) {
-			struct want w = want_port(6, 17, 2, port);
-			int q;
-
-			to.sin6_port = htons(port);
 			cr_assert_eq(sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
 			q = queue_of(&d, &w, buf, sizeof(buf));
-			cr_assert_eq(q, (int)q6(src, n), "from %s port %u, %u queues", src, port,
-				     n);
+			cr_assert_eq(q, (int)own(sports[i], n), "UDP from %s %u to %u, %u queues",
+				     srcs6[a], sports[i], dport, n);
 			used[q] = true;
+			close(s);
+			s = bound6(SOCK_STREAM | SOCK_NONBLOCK, srcs6[a], sports[i]);
+			cr_assert_eq(connect(s, (struct sockaddr *)&to, sizeof(to)), -1);
+			w.proto = 6;
+			cr_assert_eq(queue_of(&d, &w, buf, sizeof(buf)), (int)own(sports[i], n),
+				     "TCP SYN from %s %u to %u, %u queues", srcs6[a], sports[i],
+				     dport, n);
+			close(s);
 		}
-		close(s);
 	}
 	for (unsigned int q = 0; q < n; q++)
-		cr_assert(used[q], "no source landed on queue %u of %u", q, n);
+		cr_assert(used[q], "nothing landed on queue %u of %u", q, n);
 	dev_down(&d);
 }
 
-Test(steer, kernel_ipv6_lands_by_source_2_queues)
+Test(steer, kernel_ipv6_lands_by_source_port_2_queues)
 {
-	ipv6_sources(2);
+	ipv6_source_ports(2);
 }
 
-Test(steer, kernel_ipv6_lands_by_source_3_queues)
+Test(steer, kernel_ipv6_lands_by_source_port_3_queues)
 {
-	ipv6_sources(3);
+	ipv6_source_ports(3);
 }
 
-/* Packets written into the device with hop limit 1, to be forwarded: the
- * host answers Time Exceeded (RFC 4443 §3.3) from its own address, and the
- * queue is that of the quoted DESTINATION. */
-Test(steer, kernel_icmpv6_error_lands_by_quoted_destination)
+/* Echo requests the host sends (raw ICMPv6 socket, our identifier) and
+ * echo replies it gives to requests written into the device: by
+ * identifier. */
+Test(steer, kernel_icmpv6_echo_lands_by_identifier)
+{
+	static const uint16_t ids[] = {0x1000, 0x1002, 0x1004, 0x1005, 7, 65535};
+	struct dev d = dev_up(3);
+	struct sockaddr_in6 to = to6("2001:db8:99::5", 0);
+	uint8_t buf[2048], pkt[64], ic[8] = {128};
+	int r = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+
+	cr_assert_geq(r, 0);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct want w = want_port(6, 58, 4, ids[i]);
+		size_t len;
+
+		/* The kernel computes the checksum of raw ICMPv6 (RFC 3542 §3.1). */
+		put16(ic + 4, ids[i]);
+		put16(ic + 6, (uint16_t)i);
+		cr_assert_eq(sendto(r, ic, 8, 0, (struct sockaddr *)&to, sizeof(to)), 8);
+		w.type = 128;
+		cr_assert_eq(queue_of(&d, &w, buf, sizeof(buf)), (int)own(ids[i], 3),
+			     "echo request id %u", ids[i]);
+		len = icmp6(pkt, "2001:db8:99::7", "2001:db8:1::1", 128, (uint32_t)ids[i] << 16 | 2,
+			    NULL, 0);
+		csum6(pkt, 2);
+		cr_assert_eq(write(d.fds[i % 3], pkt, len), (ssize_t)len);
+		w.type = 129;
+		cr_assert_eq(queue_of(&d, &w, buf, sizeof(buf)), (int)own(ids[i], 3),
+			     "echo reply id %u", ids[i]);
+	}
+	close(r);
+	dev_down(&d);
+}
+
+/* Writes `pkt` into the device and returns the queue of the ICMPv6 error
+ * of `type` that quotes it (matched on the quoted destination address). */
+static int
+error_queue(const struct dev *d, const uint8_t *pkt, size_t len, int type)
+{
+	struct want w = {.version = 6, .proto = 58, .type = type, .off = 8 + 24, .len = 16};
+	uint8_t buf[2048];
+
+	memcpy(w.val, pkt + 24, 16);
+	cr_assert_eq(write(d->fds[0], pkt, len), (ssize_t)len);
+	return queue_of(d, &w, buf, sizeof(buf));
+}
+
+/*
+ * Packets written into the device with hop limit 1, to be forwarded: the
+ * host answers Time Exceeded (RFC 4443 §3.3) from its own address. The
+ * queue is that of the quoted DESTINATION port, of the quoted echo
+ * identifier, or for other quoted packets hash(quoted destination).
+ */
+Test(steer, kernel_icmpv6_error_lands_by_quoted_destination_port)
 {
 	struct dev d = dev_up(3);
 	bool used[3] = {false};
-	uint8_t pkt[128], buf[2048], l4[8] = {0};
+	uint8_t pkt[128];
 
 	cr_assert_eq(sysctl_write_int("net.ipv6.conf.all.forwarding", 1), 0);
+	cr_assert_eq(sysctl_write_int("net.ipv6.icmp.ratelimit", 0), 0);
 	cr_assert_eq(iotest_sh("ip -6 route add 2001:db8:77::/64 dev " TUN), 0);
-	put16(l4 + 2, 4242);
-	put16(l4 + 4, 8);
 	for (unsigned int i = 0; i < 9; i++) {
-		struct want w = {.version = 6, .proto = 58, .type = 3, .off = 8 + 24, .len = 16};
+		/* Source port 4242 (queue 0 of 3) must not count. */
+		uint16_t dport = (uint16_t)(5000 + 2 * i);
 		char src[64], dst[64];
 		size_t len;
 		int q;
 
 		snprintf(src, sizeof(src), "2001:db8:99::%x", 0x10 + i);
 		snprintf(dst, sizeof(dst), "2001:db8:77::%x", 1 + i);
-		len = ip6(pkt, 17, 1, src, dst, l4, 8);
-		memcpy(w.val, pkt + 24, 16);
-		cr_assert_eq(write(d.fds[0], pkt, len), (ssize_t)len);
-		q = queue_of(&d, &w, buf, sizeof(buf));
-		cr_assert_eq(q, (int)q6(dst, 3), "Time Exceeded quoting %s", dst);
+		len = udp6(pkt, 17, 1, src, 4242, dst, dport);
+		q = error_queue(&d, pkt, len, 3);
+		cr_assert_eq(q, (int)own(dport, 3), "Time Exceeded quoting UDP to %s %u", dst,
+			     dport);
 		used[q] = true;
+		len = icmp6(pkt, src, dst, 128, (uint32_t)(dport + 1) << 16 | 1, NULL, 0);
+		pkt[7] = 1;
+		cr_assert_eq(error_queue(&d, pkt, len, 3), (int)own((uint16_t)(dport + 1), 3),
+			     "Time Exceeded quoting echo id %u", dport + 1);
+		len = ip6(pkt, 59, 1, src, dst, pkt + 100, 0);
+		cr_assert_eq(error_queue(&d, pkt, len, 3), (int)q6(dst, 3),
+			     "Time Exceeded quoting no next header to %s", dst);
 	}
 	/* All errors share their source (ours): by it, one queue would take all. */
-	cr_assert(used[0] + used[1] + used[2] >= 2);
+	cr_assert(used[0] && used[1] && used[2]);
+	dev_down(&d);
+}
+
+/* UDP to a closed port of the host: its port unreachable (RFC 4443 §3.1)
+ * quotes the datagram, whose DESTINATION port picks the queue. */
+Test(steer, kernel_icmpv6_port_unreachable_lands_by_quoted_destination_port)
+{
+	static const uint16_t dports[] = {1000, 1002, 1004, 1007, 50001, 9};
+	struct dev d = dev_up(3);
+	uint8_t pkt[128];
+
+	cr_assert_eq(sysctl_write_int("net.ipv6.icmp.ratelimit", 0), 0);
+	for (size_t i = 0; i < sizeof(dports) / sizeof(dports[0]); i++) {
+		char src[64];
+		size_t len;
+
+		snprintf(src, sizeof(src), "2001:db8:99::%zx", 0x20 + i);
+		len = udp6(pkt, 17, 64, src, 4242, "2001:db8:1::1", dports[i]);
+		csum6(pkt, 6);
+		cr_assert_eq(error_queue(&d, pkt, len, 1), (int)own(dports[i], 3),
+			     "port unreachable quoting destination port %u", dports[i]);
+	}
+	dev_down(&d);
+}
+
+/* Datagrams larger than the MTU, fragmented by the host (RFC 8200 §4.5):
+ * every fragment, the first one with its ports too, on hash(source). The
+ * source ports are chosen so that their owner is another queue. */
+Test(steer, kernel_ipv6_fragments_land_by_source_address)
+{
+	enum { FRAGS = 3 };
+	static uint8_t data[3000];
+	size_t nsrc = sizeof(srcs6) / sizeof(srcs6[0]);
+	struct dev d = dev_up(3);
+	struct want w = {.version = 6, .proto = 44, .type = -1};
+	struct sockaddr_in6 to = to6("2001:db8:99::5", 7000);
+	int seen[4] = {0}, got = 0;
+	uint8_t buf[2048];
+
+	for (size_t a = 0; a < nsrc; a++) {
+		uint16_t sport = 6000;
+		int s;
+
+		while (own(sport, 3) == q6(srcs6[a], 3))
+			sport++;
+		cr_assert_eq(iotest_sh("ip -6 addr add %s/128 dev " TUN " nodad", srcs6[a]), 0);
+		s = bound6(SOCK_DGRAM, srcs6[a], sport);
+		cr_assert_eq(sendto(s, data, sizeof(data), 0, (struct sockaddr *)&to, sizeof(to)),
+			     (ssize_t)sizeof(data));
+		close(s);
+	}
+	while (got < (int)nsrc * FRAGS) {
+		int q = queue_of(&d, &w, buf, sizeof(buf));
+		size_t a;
+
+		cr_assert_geq(q, 0, "only %d fragments arrived", got);
+		for (a = 0; a < nsrc; a++) {
+			uint8_t s6[16];
+
+			cr_assert_eq(inet_pton(AF_INET6, srcs6[a], s6), 1);
+			if (memcmp(buf + 8, s6, 16) == 0)
+				break;
+		}
+		cr_assert_lt(a, nsrc, "fragment from an unknown source");
+		cr_assert_eq(q, (int)q6(srcs6[a], 3), "fragment from %s (offset %u)", srcs6[a],
+			     get16(buf + 42) & 0xfff8);
+		seen[a]++;
+		got++;
+	}
+	for (size_t a = 0; a < nsrc; a++)
+		cr_assert_eq(seen[a], FRAGS, "%s: %d fragments", srcs6[a], seen[a]);
 	dev_down(&d);
 }
 
