@@ -322,22 +322,30 @@ http {{
         return json.loads(sh(cmd, NS6, timeout=(seconds or 60) + 60))
 
     def live_sessions(self, dst, name):
-        """Sets up LIVE_SESSIONS UDP sessions, paced so that none is lost;
-        nat64d is asked how many it holds."""
+        """Sets up LIVE_SESSIONS UDP sessions, paced (and sent a second time,
+        slower, when some were lost: that refreshes the others); then asks
+        nat64d how many sessions it holds, or the kernel how many conntrack
+        entries TAYGA's NAT44 holds."""
         s0, _ = self.rx_packets()
         self.send_sessions(dst, range(LIVE_HOSTS), pps=20000)
         time.sleep(0.3)
         got = self.rx_packets()[0] - s0
+        if got < LIVE_SESSIONS:
+            say(f"  {name:11} {got} of {LIVE_SESSIONS} arrived: sending them again, slower")
+            self.send_sessions(dst, range(LIVE_HOSTS), pps=5000)
         held = ""
         if name.startswith("nat64d"):
             out = sh(f"{self.args.nat64} -i {self.instance()} session display --udp "
                      "--numeric --csv --no-headers", check=False, timeout=120)
             rows = sum(1 for line in out.splitlines() if line.strip())
-            held = f", nat64d holds {rows} UDP sessions"
+            held = f"; nat64d holds {rows} UDP sessions"
             if rows < LIVE_SESSIONS:
                 say(f"  WARNING: fewer than {LIVE_SESSIONS} live sessions in nat64d")
-        say(f"  {name:11} {LIVE_SESSIONS} UDP sessions set up: {got} packets at the server"
-            + held)
+        elif name == "tayga":
+            count = sh("cat /proc/sys/net/netfilter/nf_conntrack_count", NSX, check=False)
+            held = f"; the NAT44 holds {count.strip()} conntrack entries"
+        say(f"  {name:11} {LIVE_SESSIONS} UDP sessions set up: "
+            f"{self.rx_packets()[0] - s0} packets at the server{held}")
 
     def new_sessions(self, dst):
         r = self.send_sessions(dst, range(LIVE_HOSTS, SESSION_HOSTS), seconds=self.seconds)
