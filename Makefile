@@ -26,6 +26,15 @@ IO_SRC := $(sort $(wildcard io/*.c))
 IO_OBJ := $(IO_SRC:%.c=$(BUILD)/%.o)
 IO_LIB := $(BUILD)/libio.a
 
+# bpf/: the TUN steering program (docs/steering.md), compiled by clang and
+# linked into libio.a as the bytes of its ELF object (symbols steer_bpf_obj
+# and steer_bpf_obj_end, for io/steer.c); libbpf loads it from memory.
+BPF_OBJ    := $(BUILD)/bpf/steer.bpf.o
+BPF_BLOB   := $(BUILD)/bpf/steer_blob.o
+BPF_CFLAGS := -O2 -g -target bpf -std=gnu17 -Wall -Wextra -Werror \
+              -I/usr/include/$(shell gcc -print-multiarch 2>/dev/null)
+BPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+
 IO_TEST_SRC := $(sort $(wildcard tests/io/*.c))
 IO_TEST_OBJ := $(IO_TEST_SRC:%.c=$(BUILD)/%.o)
 IO_TEST_BIN := $(BUILD)/io-tests
@@ -69,19 +78,28 @@ $(CORE_LIB): $(CORE_OBJ)
 $(UNIT_BIN): $(UNIT_OBJ) $(CLI_LIB) $(CTL_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(CLI_LIB) $(CTL_LIB) $(CORE_LIB) -lcriterion -ljansson
 
-$(IO_OBJ) $(IO_TEST_OBJ): CFLAGS += -Iio
+$(IO_OBJ) $(IO_TEST_OBJ): CFLAGS += -Iio -Ibpf
 
-$(IO_LIB): $(IO_OBJ)
+$(BPF_OBJ): bpf/steer.bpf.c bpf/steer_hash.h
+	@mkdir -p $(dir $@)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_BLOB): $(BPF_OBJ)
+	printf '%s\n' '.section .rodata' '.balign 8' '.globl steer_bpf_obj' 'steer_bpf_obj:' \
+		'.incbin "$<"' '.globl steer_bpf_obj_end' 'steer_bpf_obj_end:' \
+		'.section .note.GNU-stack,"",@progbits' | $(CC) -c -x assembler -o $@ -
+
+$(IO_LIB): $(IO_OBJ) $(BPF_BLOB)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
 $(IO_TEST_BIN): $(IO_TEST_OBJ) $(IO_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(IO_TEST_OBJ) $(IO_LIB) -lmnl -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $(IO_TEST_OBJ) $(IO_LIB) -lmnl -lcriterion $(BPF_LIBS)
 
 $(DAEMON_OBJ): CFLAGS += -Iio -Ictl
 
 $(DAEMON_BIN): $(DAEMON_OBJ) $(CTL_LIB) $(IO_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(CTL_LIB) $(IO_LIB) $(CORE_LIB) -ljansson -lmnl
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(CTL_LIB) $(IO_LIB) $(CORE_LIB) -ljansson -lmnl $(BPF_LIBS)
 
 nat64d: $(DAEMON_BIN)
 

@@ -233,6 +233,8 @@ udp_icmp6(struct xlation *x)
 	e = bib_find6(db, t->proto, &t->src6);
 	if (e) {
 		mask = bib_entry_taddr4(e);
+		if (foreign_port(x, mask.port))
+			return verdict_handoff(x, mask.port);
 	} else {
 		v = filtering_choose_mask(x, &mask);
 		if (!verdict_ok(v))
@@ -283,7 +285,7 @@ icmp_error6(struct xlation *x)
 	x->bib = bib_find6(&x->n->bib, x->in.proto, &x->in.src6);
 	if (!x->bib)
 		return verdict_drop(x, STAT_SESSION_NOT_FOUND);
-	return verdict_continue();
+	return filtering_owned(x, x->bib);
 }
 
 static struct verdict
@@ -293,6 +295,14 @@ icmp_error4(struct xlation *x)
 	if (!x->bib)
 		return verdict_drop(x, STAT_SESSION_NOT_FOUND);
 	return verdict_continue();
+}
+
+struct verdict
+filtering_owned(struct xlation *x, const struct bib_entry *e)
+{
+	uint16_t port = bib_entry_taddr4(e).port;
+
+	return foreign_port(x, port) ? verdict_handoff(x, port) : verdict_continue();
 }
 
 struct verdict

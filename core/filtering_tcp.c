@@ -119,6 +119,8 @@ v6_syn(struct xlation *x)
 
 	if (e) {
 		mask = bib_entry_taddr4(e);
+		if (foreign_port(x, mask.port))
+			return verdict_handoff(x, mask.port);
 		return filtering_add_session6(x, &mask, TCPS_V6_INIT);
 	}
 	if (syn_queue_count(&n->synq) != 0) {
@@ -140,7 +142,7 @@ v6_other(struct xlation *x)
 	x->bib = bib_find6(&x->n->bib, L4_TCP, &x->in.src6);
 	if (!x->bib)
 		return verdict_drop(x, STAT_SYN6_EXPECTED);
-	return verdict_continue();
+	return filtering_owned(x, x->bib);
 }
 
 struct verdict

@@ -33,6 +33,7 @@ hairpin(struct xlation *x)
 	x->bib = NULL;
 	x->session = NULL;
 	v = pipeline_core4(x);
+	/* Counted by the worker that owns `to` when it gets the packet. */
 	if (verdict_ok(v))
 		stat_inc(&x->n->stats, STAT_HAIRPINNED);
 	return v;

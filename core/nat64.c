@@ -176,12 +176,22 @@ on_release(void *ctx, uint32_t handle)
 	syn_queue_free(&n->synq, handle);
 }
 
+/* One worker's part of the instance's session limit (rounded up). A host
+ * is served by one worker, so max-sessions-per-host stays whole. */
+static uint32_t
+share_of(const struct nat64 *n, uint32_t total)
+{
+	uint32_t k = n->params.share.count > 1 ? n->params.share.count : 1;
+
+	return total / k + (total % k != 0);
+}
+
 static void
 bib_config_of(struct nat64 *n, struct bib_config *cfg)
 {
 	bib_config_default(cfg);
 	cfg->key = n->params.key;
-	cfg->max_sessions = n->g.max_sessions;
+	cfg->max_sessions = share_of(n, n->g.max_sessions);
 	cfg->max_sessions_per_host = n->g.max_sessions_per_host;
 	cfg->timeout[SESSION_TIMER_UDP] = n->g.udp_timeout;
 	cfg->timeout[SESSION_TIMER_ICMP] = n->g.icmp_timeout;
@@ -215,6 +225,8 @@ nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_par
 		return fail(err, errlen, "missing argument");
 	if (check_globals(g, err, errlen))
 		return -EINVAL;
+	if (p->share.count > 1 && p->share.index >= p->share.count)
+		return fail(err, errlen, "worker %u of %u", p->share.index, p->share.count);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		goto err_nomem;
@@ -228,6 +240,7 @@ nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_par
 	if (rc)
 		goto err_pool4;
 	rfc6056_init(&n->rfc6056, &p->key, g->f_args);
+	n->rfc6056.share = p->share;
 	syn_queue_init(&n->synq, g->max_simultaneous_opens);
 	ratelimit_init(&n->icmp_rl, p->icmp_errors_per_sec, 0);
 	reasm_config_of(g, &rcfg);
@@ -265,6 +278,13 @@ void
 nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
 {
 	pipeline_run(n, p, now, reply, res);
+}
+
+void
+nat64_input_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
+		    struct nat64_result *res)
+{
+	pipeline_run_hairpin(n, p, now, reply, res);
 }
 
 bool
@@ -489,7 +509,7 @@ nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t er
 	bib_set_timeout(&n->bib, SESSION_TIMER_ICMP, g->icmp_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_TCP_EST, g->tcp_est_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_TCP_TRANS, g->tcp_trans_timeout);
-	bib_set_limits(&n->bib, g->max_sessions, g->max_sessions_per_host);
+	bib_set_limits(&n->bib, share_of(n, g->max_sessions), g->max_sessions_per_host);
 	bib_set_handle_rst(&n->bib, g->handle_rst_during_fin_rcv);
 	n->rfc6056.f_args = g->f_args;
 	syn_queue_set_capacity(&n->synq, g->max_simultaneous_opens);

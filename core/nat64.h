@@ -19,6 +19,7 @@
 #include "fragment.h"
 #include "globals.h"
 #include "pool4.h"
+#include "port_share.h"
 #include "session.h"
 #include "siphash.h"
 #include "stats.h"
@@ -52,6 +53,11 @@ struct nat64_params {
 	/* ICMP errors the engine originates: a token bucket of this many per
 	 * second (burst the same); 0 disables them. */
 	uint32_t icmp_errors_per_sec;
+	/* With several workers, one engine each: which one this is. New BIB
+	 * entries take pool4 ports of this worker's share only, a packet whose
+	 * state another worker owns comes back as STAT_HANDOFF, and the session
+	 * limits are this share of max-sessions. Zero: the only worker. */
+	struct port_share share;
 };
 
 /* Creates an engine with settings `g` (copied; pool6 must be set).
@@ -88,6 +94,10 @@ struct nat64_result {
 	 * nat64_result_next()'s.
 	 */
 	bool split;
+	/* reason STAT_HANDOFF: `out` is to run in worker `handoff_to`, with
+	 * nat64_input_hairpin() when `handoff_hairpin`, else nat64_input(). */
+	unsigned int handoff_to;
+	bool handoff_hairpin;
 	bool taken;
 	struct pkt out;
 	struct frag_iter frags;
@@ -107,6 +117,14 @@ struct nat64_result {
  */
 void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		 struct nat64_result *res);
+
+/*
+ * The second half of a hairpinned packet another worker translated from
+ * IPv6 (RFC 6146 §3.8): `p` is that IPv4 packet, to run through the 4->6
+ * steps as hairpin() would have.
+ */
+void nat64_input_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
+			 struct nat64_result *res);
 
 /*
  * The next packet to write for `res` (after nat64_input), in `out`: valid

@@ -187,6 +187,9 @@ pipeline_core4(struct xlation *x)
 	v = incoming_tuple4(x);
 	if (!verdict_ok(v))
 		return v;
+	/* For an ICMP error dst4 is the quoted packet's source: our mask. */
+	if (foreign_port(x, x->in.dst4.port))
+		return verdict_handoff(x, x->in.dst4.port);
 	v = filtering4(x);
 	if (!verdict_ok(v))
 		return v;
@@ -363,6 +366,12 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 		return;
 	}
 	res->reason = x->reason;
+	if (v.code == VERDICT_HANDOFF) {
+		res->out = *x->p;
+		res->handoff_to = x->handoff_to;
+		res->handoff_hairpin = x->hairpin;
+		return;
+	}
 	if (x->icmp.family != 0 && !x->hairpin && reply)
 		reply_icmp(x, reply, res);
 }
@@ -375,4 +384,30 @@ pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struc
 
 	stat_inc(&n->stats, v6 ? STAT_RECEIVED6 : STAT_RECEIVED4);
 	finish(&x, run(&x, v6), reply, res);
+}
+
+/* The 4->6 half of a hairpinned packet, from the worker that did the
+ * 6->4 half (hairpin.c). */
+static struct verdict
+run_hairpin(struct xlation *x)
+{
+	struct verdict v;
+	enum stat_id rc = pkt_parse4(x->p->data, x->p->len, &x->info);
+
+	if (rc != STAT_OK)
+		return verdict_drop(x, rc);
+	v = pipeline_core4(x);
+	if (!verdict_ok(v))
+		return v;
+	stat_inc(&x->n->stats, STAT_HAIRPINNED);
+	return fragment_out(x);
+}
+
+void
+pipeline_run_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
+		     struct nat64_result *res)
+{
+	struct xlation x = {.n = n, .p = p, .now = now, .hairpin = true};
+
+	finish(&x, run_hairpin(&x), reply, res);
 }

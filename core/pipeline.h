@@ -22,6 +22,7 @@
 #include "icmp_error.h"
 #include "nat64.h"
 #include "packet.h"
+#include "port_share.h"
 #include "ratelimit.h"
 #include "reassembly.h"
 #include "rfc6056.h"
@@ -107,6 +108,7 @@ struct xlation {
 	struct frag_iter frags;
 	/* Recorded by the verdict helpers for the exit. */
 	enum stat_id reason;
+	unsigned int handoff_to;
 	struct icmp_error icmp;
 };
 
@@ -114,6 +116,7 @@ enum verdict_code {
 	VERDICT_CONTINUE = 0, /* go on with the next step */
 	VERDICT_DROP,         /* dropped; reason counted, maybe an ICMP error */
 	VERDICT_STOLEN,       /* kept by the engine (stored SYN); nothing sent now */
+	VERDICT_HANDOFF,      /* another worker owns the packet's state */
 };
 
 struct verdict {
@@ -166,9 +169,33 @@ verdict_stolen(struct xlation *x, enum stat_id why)
 	return (struct verdict){VERDICT_STOLEN};
 }
 
+/*
+ * With several workers (port_share.h) the state of a flow lives in the
+ * worker that owns its pool4 port. A packet that reached another worker
+ * (a static BIB entry's IPv6 side, a hairpinned packet, a datagram
+ * reassembled from IPv4 fragments) leaves untouched for the owner.
+ */
+static inline bool
+foreign_port(const struct xlation *x, uint16_t port)
+{
+	return !port_share_mine(&x->n->params.share, port);
+}
+
+static inline struct verdict
+verdict_handoff(struct xlation *x, uint16_t port)
+{
+	x->handoff_to = port_share_owner(port, x->n->params.share.count);
+	stat_inc(&x->n->stats, STAT_HANDOFF);
+	x->reason = STAT_HANDOFF;
+	return (struct verdict){VERDICT_HANDOFF};
+}
+
 /* pipeline.c: sequencing and the single exit. */
 void pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		  struct nat64_result *res);
+/* The 4->6 half of a hairpinned packet handed over by another worker. */
+void pipeline_run_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
+			  struct nat64_result *res);
 /* The 4->6 steps from the incoming tuple on, for a packet already parsed
  * into x->info (an IPv4 packet, or a hairpinned one). */
 struct verdict pipeline_core4(struct xlation *x);
@@ -194,6 +221,9 @@ struct verdict filtering_add_session6(struct xlation *x, const struct taddr4 *ma
 /* A session of BIB entry `e` for a 4->6 packet. */
 struct verdict filtering_add_session4(struct xlation *x, const struct bib_entry *e,
 				      enum tcp_state state);
+/* Continue when this worker owns BIB entry `e`'s port (a static entry is
+ * in every worker's BIB, its sessions in the owner's), else hand off. */
+struct verdict filtering_owned(struct xlation *x, const struct bib_entry *e);
 /* Address-dependent filtering (RFC 4787 §5): may x's IPv4 source reach
  * the IPv6 node of `e` without a session of its own? */
 bool filtering_adf_allows(const struct xlation *x, const struct bib_entry *e);

@@ -72,6 +72,7 @@ enum { LANES_MAX = 4 };
 /* State of one rfc6056_choose() call. */
 struct walk {
 	const struct rfc6056_query *q;
+	const struct port_share *share;
 	const struct pool4_range *ranges; /* the set's items */
 	struct lane lanes[LANES_MAX];
 	unsigned nlanes;
@@ -278,7 +279,7 @@ walk_lane(struct walk *w, uint32_t addr, const struct pool4_run *run, const stru
 		return false;
 	port = lane_port_at(r, l, w->offset % total, &item);
 	for (uint32_t todo = total; todo > 0; todo--) {
-		if ((int32_t)port != skip) {
+		if ((int32_t)port != skip && port_share_mine(w->share, (uint16_t)port)) {
 			if (left == 0) {
 				w->cut_short = true;
 				break;
@@ -320,7 +321,7 @@ try_address(struct walk *w, const struct pool4_run *run, uint32_t addr, uint64_t
 	uint64_t size[LANES_MAX], later = 0;
 	int32_t skip = -1;
 
-	if (run_has_port(r, run->count, sport)) {
+	if (run_has_port(r, run->count, sport) && port_share_mine(w->share, sport)) {
 		if (probe(w, addr, sport, &left))
 			return true;
 		skip = sport; /* in lane 0 (its own class and parity) */
@@ -422,7 +423,7 @@ enum stat_id
 rfc6056_choose(struct rfc6056 *r, const struct pool4_set *set, const struct rfc6056_query *q,
 	       struct rfc6056_result *res)
 {
-	struct walk w = {.q = q};
+	struct walk w = {.q = q, .share = &r->share};
 	uint64_t rest, max;
 	uint32_t nranges;
 	int64_t skip = -1;

@@ -24,6 +24,7 @@
 #define NAT64_CORE_RFC6056_H
 
 #include "pool4.h"
+#include "port_share.h"
 #include "siphash.h"
 #include "stats.h"
 #include "types.h"
@@ -45,6 +46,9 @@ struct rfc6056 {
 	struct siphash_key key;  /* secret; the daemon draws it with getrandom() */
 	uint8_t f_args;          /* RFC6056_F_* bits; others ignored */
 	uint32_t next_ephemeral; /* RFC 6056 §3.3.3 algorithm 3's counter */
+	/* With several workers: only ports of this worker's share are
+	 * handed out (port_share.h). Zero: every port. */
+	struct port_share share;
 };
 
 void rfc6056_init(struct rfc6056 *r, const struct siphash_key *key, uint8_t f_args);

@@ -165,7 +165,9 @@
 	X(ICMPERR_NOT_ALLOWED,                                                                     \
 	  "ICMP errors not sent: about an ICMP error, a fragment or a non-unicast address.")       \
 	X(TCP_PROBES_SENT,                                                                         \
-	  "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")
+	  "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")            \
+	X(HANDOFF, "Packets handed to the worker that owns their pool4 port (static BIB, "         \
+		   "hairpinning, reassembled IPv4 fragments).")
 
 #define STAT_ENUM(id, text) STAT_##id,
 enum stat_id { STAT_LIST(STAT_ENUM) STAT_COUNT };

@@ -211,6 +211,72 @@ err_close:
 	return err;
 }
 
+/* One queue of a multi-queue device: attach, vnet header, non-blocking. */
+static int
+open_queue(const char *name, int flags, char actual[IFNAMSIZ])
+{
+	int fd, err;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = attach(fd, name, flags | IFF_MULTI_QUEUE, actual);
+	if (err == 0 && (flags & IFF_VNET_HDR))
+		err = set_vnet_hdr(fd);
+	if (err == 0)
+		err = set_nonblock(fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void
+close_all(int *fds, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int
+tun_open_queues(const char *name, unsigned int mtu, int flags, unsigned int n, int *fds,
+		char ifname[IFNAMSIZ])
+{
+	char actual[IFNAMSIZ];
+	unsigned int opened = 0;
+	int err;
+
+	if (mtu == 0 || mtu > 65535 || n == 0 || n > 256 || fds == NULL ||
+	    (flags & (IFF_TAP | IFF_TUN)) != 0 || (flags & ~0xffff) != 0)
+		return -EINVAL;
+	while (opened < n) {
+		/* The first name may be a template ("nat64%d"): the others use its result. */
+		int fd = open_queue(opened == 0 ? name : actual, flags, actual);
+
+		if (fd < 0) {
+			err = fd;
+			goto err_close;
+		}
+		fds[opened++] = fd;
+	}
+	err = tun_set_mtu(actual, mtu);
+	if (err)
+		goto err_close;
+	err = tun_set_up(actual);
+	if (err)
+		goto err_close;
+	if (ifname != NULL)
+		memcpy(ifname, actual, IFNAMSIZ);
+	return 0;
+
+err_close:
+	close_all(fds, opened);
+	return err;
+}
+
 void
 tun_close(int fd)
 {

@@ -21,13 +21,29 @@
  * IFF_NO_PI. With IFF_VNET_HDR every read returns and every write takes a
  * TUN_VNET_HDR_LEN-byte struct virtio_net_hdr (little-endian fields, set
  * with TUNSETVNETLE) before the packet; offloads stay off until
- * tun_set_offload(). IFF_MULTI_QUEUE is for later use.
+ * tun_set_offload(). For IFF_MULTI_QUEUE see tun_open_queues().
  * The device's actual name is copied to `ifname` when it is not NULL.
  * Returns the fd, or -EINVAL (bad name, mtu 0, IFF_TAP in extra_flags),
  * -EBUSY (another process has the device), or the errno of the failing step.
  * Needs CAP_NET_ADMIN.
  */
 int tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ]);
+
+/*
+ * Opens `n` queues (1..256, the kernel's MAX_TAP_QUEUES) of one
+ * IFF_MULTI_QUEUE TUN device, one fd each, into fds[0..n-1]: fds[i] is
+ * queue i, the index a steering program returns (io/steer.h). Each fd is
+ * set up as tun_open() does it (flags, vnet header size and byte order,
+ * non-blocking, close-on-exec); the MTU and the up flag are set once, on
+ * the device. `flags` is ORed into IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE.
+ * The device goes away with the last of the fds (tun_close() each).
+ * The actual name is copied to `ifname` when not NULL. Returns 0, or
+ * -EINVAL (bad name, mtu, n, flags), -EBUSY (device exists without
+ * IFF_MULTI_QUEUE or with other flags) or the errno of the failing step,
+ * having closed every fd it opened. Needs CAP_NET_ADMIN.
+ */
+int tun_open_queues(const char *name, unsigned int mtu, int flags, unsigned int n, int *fds,
+		    char ifname[IFNAMSIZ]);
 
 /*
  * With IFF_VNET_HDR: struct virtio_net_hdr without num_buffers (10 bytes).

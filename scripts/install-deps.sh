@@ -11,11 +11,12 @@ set -eu
 
 PACKAGES="
 	make gcc clang clang-format libclang-rt-14-dev pkg-config
-	libcriterion-dev libjansson-dev libmnl-dev
+	libcriterion-dev libjansson-dev libmnl-dev libbpf-dev
 	python3 python3-pytest python3-scapy
 	iproute2 iputils-ping iputils-arping util-linux procps curl
 	unbound bind9-dnsutils traceroute iputils-tracepath
 "
+# libbpf-dev: loads the TUN steering program (io/steer.c, built by clang).
 # unbound: the DNS64 resolver (its dns64 module) and the IPv4-only
 # authoritative server of the demo and of tests/e2e/test_dns64.py (so they are
 # in PACKAGES too); bind9-dnsutils: dig; traceroute and iputils-tracepath:

@@ -117,8 +117,8 @@ collect(struct harness *h)
 	cr_assert_eq(h->nout == 0, !h->res.send);
 }
 
-enum stat_id
-h_input(struct harness *h, const uint8_t *pkt, size_t len)
+static enum stat_id
+run_input(struct harness *h, const uint8_t *pkt, size_t len, bool hairpin)
 {
 	uint8_t *start = h->mem + H_HEAD;
 	size_t lo = H_HEAD - PKT_HEADROOM;
@@ -129,7 +129,10 @@ h_input(struct harness *h, const uint8_t *pkt, size_t len)
 	memcpy(start, pkt, len);
 	h->p = (struct pkt){start, (uint32_t)len, PKT_HEADROOM, H_TAILROOM};
 	memset(h->reply, 0, sizeof(h->reply));
-	nat64_input(h->n, &h->p, h->now, h->reply, &h->res);
+	if (hairpin)
+		nat64_input_hairpin(h->n, &h->p, h->now, h->reply, &h->res);
+	else
+		nat64_input(h->n, &h->p, h->now, h->reply, &h->res);
 	/* A reassembled datagram is in the engine's buffer, not in mem. */
 	if (h->p.data >= h->mem && h->p.data < h->mem + sizeof(h->mem))
 		cr_assert(h->p.data >= h->mem + lo && h->p.data + h->p.len <= h->mem + hi);
@@ -141,6 +144,18 @@ h_input(struct harness *h, const uint8_t *pkt, size_t len)
 			cr_assert_eq(h->mem[i], CANARY, "byte %zd outside the buffer written",
 				     (ssize_t)i - H_HEAD);
 	return h->res.reason;
+}
+
+enum stat_id
+h_input(struct harness *h, const uint8_t *pkt, size_t len)
+{
+	return run_input(h, pkt, len, false);
+}
+
+enum stat_id
+h_input_hairpin(struct harness *h, const uint8_t *pkt, size_t len)
+{
+	return run_input(h, pkt, len, true);
 }
 
 const uint8_t *
