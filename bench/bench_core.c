@@ -113,9 +113,10 @@ struct bench {
 	uint32_t payload;
 	uint32_t repeats;
 	uint32_t hot;
-	uint32_t host_base;  /* first host number: engines of a scaling run differ */
-	bool cpu_time;       /* -c: report thread CPU time, not wall time */
-	uint64_t wall_total; /* ns over every timed pass */
+	uint32_t host_base;      /* first host number: engines of a scaling run differ */
+	struct port_share share; /* the engine's worker index and count */
+	bool cpu_time;           /* -c: report thread CPU time, not wall time */
+	uint64_t wall_total;     /* ns over every timed pass */
 	uint64_t cpu_total;
 	struct nat64 *nat;
 	uint64_t now;                  /* engine clock, ms */
@@ -460,6 +461,7 @@ engine_create(struct bench *b)
 	p.key.k[1] = 0xfedcba9876543210ULL;
 	p.tun_hop_compensation = true;
 	p.icmp_errors_per_sec = 100;
+	p.share = b->share;
 	if (nat64_create(&b->nat, &g, &p, err, sizeof(err)) != 0)
 		die(err);
 
@@ -911,6 +913,8 @@ worker_setup(struct worker *w, const struct bench *proto, uint32_t index)
 	w->b.flows = proto->flows / 4;
 	w->b.hosts = proto->hosts / 4 ? proto->hosts / 4 : 1;
 	w->b.host_base = index * w->b.hosts;
+	/* The daemon's way: worker `index` of 2, pool4 ports of its share. */
+	w->b.share = (struct port_share){.index = (uint16_t)index, .count = 2};
 	w->b.payload = proto->payload;
 	w->b.repeats = proto->repeats;
 	w->b.cpu_time = proto->cpu_time;
