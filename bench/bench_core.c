@@ -903,7 +903,8 @@ struct worker {
 	pthread_barrier_t *start;
 	int cpu;
 	uint32_t packets; /* per pass */
-	double ns;        /* per packet, last pass */
+	double ns;        /* per packet, last pass (wall clock, or CPU with -c) */
+	double cpu_ns;    /* per packet, last pass, the thread's CPU time */
 };
 
 static void
@@ -948,20 +949,27 @@ worker_run(void *arg)
 	CPU_SET(w->cpu % CPU_SETSIZE, &set);
 	if (w->cpu < sysconf(_SC_NPROCESSORS_ONLN))
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	uint64_t cpu0;
+
 	pthread_barrier_wait(w->start);
+	cpu0 = w->b.cpu_total;
 	w->ns = run_engine(&w->b, &w->ring, w->packets, NULL);
+	w->cpu_ns = (double)(w->b.cpu_total - cpu0) / w->packets;
 	engine_tick(&w->b);
 	return NULL;
 }
 
 /* Aggregate Mpps of one pass of `n` workers at once: every worker's
- * packets over the slowest worker's time. */
+ * packets over the slowest worker's time. `*by_cpu`: the sum of each
+ * worker's packets/s on its own CPU time (what the workers would do if
+ * nothing else wanted the CPUs; memory and cache contention remain). */
 static double
-scaling_pass(struct worker *w, uint32_t n)
+scaling_pass(struct worker *w, uint32_t n, double *by_cpu)
 {
 	pthread_barrier_t start;
 	double slowest = 0;
 
+	*by_cpu = 0;
 	pthread_barrier_init(&start, NULL, n);
 	for (uint32_t i = 0; i < n; i++) {
 		w[i].start = &start;
@@ -971,6 +979,7 @@ scaling_pass(struct worker *w, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		pthread_join(w[i].thread, NULL);
 		slowest = w[i].ns > slowest ? w[i].ns : slowest;
+		*by_cpu += 1e3 / w[i].cpu_ns;
 	}
 	pthread_barrier_destroy(&start);
 	return n * 1e3 / slowest;
@@ -979,6 +988,7 @@ scaling_pass(struct worker *w, uint32_t n)
 struct scaling {
 	uint32_t flows; /* per worker */
 	double mpps[2]; /* 1 and 2 workers */
+	double cpu[2];  /* the same by thread CPU time */
 	double share;   /* of the wall time the worker threads had a CPU */
 };
 
@@ -988,19 +998,21 @@ static void
 scaling_measure(const struct bench *b, struct scaling *s)
 {
 	struct worker *w = xmalloc(2 * sizeof(*w));
-	double one[64], two[64];
+	double one[64], two[64], cpu1[64], cpu2[64];
 
 	worker_setup(&w[0], b, 0);
 	worker_setup(&w[1], b, 1);
 	for (uint32_t r = 0; r < b->repeats; r++) {
-		one[r] = scaling_pass(w, 1);
-		two[r] = scaling_pass(w, 2);
+		one[r] = scaling_pass(w, 1, &cpu1[r]);
+		two[r] = scaling_pass(w, 2, &cpu2[r]);
 	}
 	s->flows = w[0].b.flows;
 	s->share = (double)(w[0].b.cpu_total + w[1].b.cpu_total) /
 		   (double)(w[0].b.wall_total + w[1].b.wall_total);
 	s->mpps[0] = median(one, b->repeats);
 	s->mpps[1] = median(two, b->repeats);
+	s->cpu[0] = median(cpu1, b->repeats);
+	s->cpu[1] = median(cpu2, b->repeats);
 	worker_free(&w[0]);
 	worker_free(&w[1]);
 	free(w);
@@ -1015,6 +1027,8 @@ print_scaling(const struct scaling *s)
 	printf("%-34s %9.2f\n", "1 worker thread (1 engine)", s->mpps[0]);
 	printf("%-34s %9.2f %8.2fx  >= %.1fx     %s\n", "2 worker threads (2 engines)", s->mpps[1],
 	       ratio, TARGET_SCALING, verdict(ratio >= TARGET_SCALING));
+	printf("%-34s %9.2f %8.2fx  (1 worker %.2f Mpps)\n", "  by thread CPU time, 2 vs 1",
+	       s->cpu[1], s->cpu[1] / s->cpu[0], s->cpu[0]);
 	printf("(each engine: %u UDP sessions of its own, packets in random order; %ld CPUs;\n"
 	       " the worker threads were on a CPU %.0f%% of the wall time%s)\n",
 	       s->flows, sysconf(_SC_NPROCESSORS_ONLN), s->share * 100,
