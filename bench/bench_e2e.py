@@ -125,6 +125,7 @@ class Bench:
         self.seconds = args.seconds
         self.args = args
         self.procs = []
+        self.tun_setup = None  # nat64d's, once it has run
 
     # ---- processes ----
 
@@ -248,7 +249,21 @@ http {{
                 raise RuntimeError("nat64d exited:\n" + self.log("nat64d.log"))
             return "dev" in sh(f"ip -6 route show {PREFIX}", NSX, check=False)
         poll("nat64d's route to " + PREFIX, up)
+        self.tun_setup = self.tun_info()
+        say(f"  nat64d's TUN device: {self.tun_setup}")
         return proc
+
+    def tun_info(self):
+        """How nat64d set up its TUN device (vnet header, queues), as the
+        kernel reports it: the baseline to compare with is the forwarder
+        with the same setup."""
+        for link in json.loads(sh("ip -d -j link show", NSX)):
+            info = link.get("linkinfo", {})
+            if info.get("info_kind") == "tun" and link["ifname"] not in ("tunfwd", "tayga0"):
+                d = info.get("info_data", {})
+                return {"ifname": link["ifname"], "vnet_hdr": bool(d.get("vnet_hdr")),
+                        "queues": d.get("numqueues", 1)}
+        return {}
 
     def instance(self):
         return f"b{os.getpid()}"
@@ -474,7 +489,7 @@ def ratio_table(r, tun_base, workers):
                 if goal else "(no goal)"
         goal_s = "" if goal is None else (">= " if higher else "<= ") + f"{goal:g}"
         shown = f"{label}, vs {base}" if subject == "nat64d" else label
-        lines.append(f"{shown:42} {fmt(rt, 2):>7}  {goal_s:>7}  {verdict}")
+        lines.append(f"{shown:42} {fmt(rt, 3):>7}  {goal_s:>7}  {verdict}")
     return "\n".join(lines)
 
 
@@ -547,8 +562,6 @@ def main():
     if not workers:
         say("workers: not supported by this nat64d (no --workers in --help): "
             "the nat64d-w1 and nat64d-w2 rows are skipped")
-    # The no-translation baseline with nat64d's own TUN setup.
-    tun_base = "tunfwd-vnet" if has_option(args.nat64d, "offload") else "tunfwd"
     delete_leftovers()
     tmp = tempfile.mkdtemp(prefix="nat64-bench.")
     os.chmod(tmp, 0o755)
@@ -562,6 +575,10 @@ def main():
         bench.setup()
         bench.start_servers()
         results = run_paths(bench, paths, workers)
+        # The no-translation baseline with nat64d's own TUN setup.
+        vnet = bench.tun_setup["vnet_hdr"] if bench.tun_setup else \
+            has_option(args.nat64d, "offload")
+        tun_base = "tunfwd-vnet" if vnet else "tunfwd"
     finally:
         say("cleaning up: stopping every process and deleting the namespaces")
         bench.cleanup()
