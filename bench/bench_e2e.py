@@ -265,6 +265,12 @@ http {{
                         "queues": d.get("numqueues", 1)}
         return {}
 
+    def show_drops(self):
+        """nat64d's counters after its path: why packets were dropped, if any."""
+        out = sh(f"{self.args.nat64} -i {self.instance()} stats display", check=False)
+        say("  nat64d's non-zero counters: " + ", ".join(
+            " ".join(line.split()) for line in out.splitlines() if line.strip()))
+
     def instance(self):
         return f"b{os.getpid()}"
 
@@ -289,6 +295,13 @@ http {{
         return proc
 
     # ---- counters ----
+
+    def tx_packets(self):
+        """Packets the translator namespace sent on both veths (what it
+        forwarded; docs/profile-e2e.md's scripts use it)."""
+        links = json.loads(sh("ip -s -j link show", NSX))
+        return sum(link["stats64"]["tx"]["packets"] for link in links
+                   if link["ifname"] in ("x6", "x4"))
 
     def rx_packets(self):
         """Packets the receivers got: the server (s4) and the client (c6)."""
@@ -540,6 +553,7 @@ def run_paths(bench, paths, workers):
             proc = bench.start_nat64d(int(name[-1]) if name != "nat64d" else None)
             say(f"path {name}: to {TRANSLATED}")
             results[name] = bench.run_path(name, TRANSLATED, translator_pid(proc))
+            bench.show_drops()
             bench.stop(proc)
         elif name == "tayga":
             # TAYGA last: its nftables NAT table turns on connection tracking in
