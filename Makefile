@@ -56,13 +56,14 @@ CLI_LIB := $(BUILD)/libcli.a
 CLI_BIN := $(BUILD)/nat64
 
 BENCH_CORE := $(BUILD)/bench-core
+TUN_FWD    := $(BUILD)/tun_forward
 
 FUZZ_SECONDS ?= 60
 FUZZ_BIN     := build/fuzz/fuzz-translate
 FUZZ_PIPE_BIN := build/fuzz/fuzz-pipeline
 
 .PHONY: all test unit-test io-test asan ubsan fuzz fuzz-build format format-check deps clean bench-core nat64d nat64 \
-        demo bench-e2e
+        demo bench-e2e tun-forward
 
 all: $(CORE_LIB) $(UNIT_BIN) $(IO_LIB) $(IO_TEST_BIN) $(DAEMON_BIN) $(CTL_LIB) $(CLI_BIN)
 
@@ -117,6 +118,7 @@ $(CLI_BIN): $(BUILD)/cli/main.o $(CLI_LIB) $(CTL_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -ljansson
 
 nat64: $(CLI_BIN)
+tun-forward: $(TUN_FWD)
 
 # Installs the Debian packages the build and the tests need (no-op when present).
 deps:
@@ -166,7 +168,10 @@ BENCH_ARGS ?=
 bench-core: $(BENCH_CORE)
 	$(BENCH_CORE) $(BENCH_ARGS)
 $(BENCH_CORE): bench/bench_core.c $(CORE_LIB)
-	$(CC) $(CFLAGS) -Icore -o $@ $< $(CORE_LIB) $(LDFLAGS)
+	$(CC) $(CFLAGS) -Icore -o $@ $< $(CORE_LIB) $(LDFLAGS) -pthread
+# The bare TUN forwarder, bench-e2e's no-translation baseline.
+$(TUN_FWD): bench/tun_forward.c $(IO_LIB)
+	$(CC) $(CFLAGS) -Iio -o $@ $< $(IO_LIB) $(LDFLAGS) -pthread
 
 # The README's demo (root): installs what it lacks, builds, then an IPv6-only
 # client fetches a page by name from an IPv4-only server through DNS64 and
@@ -174,13 +179,17 @@ $(BENCH_CORE): bench/bench_core.c $(CORE_LIB)
 demo:
 	@scripts/demo.sh
 
-# End to end (root, about 2 minutes): iperf3 and ab through nat64d, plain
-# kernel IPv6 forwarding and TAYGA in network namespaces; docs/performance-e2e.md.
-BENCH_E2E_SECONDS ?= 10
+# End to end (root, about 10 minutes): iperf3, ab and UDP sessions through
+# plain kernel IPv6 forwarding, a bare TUN forwarder, nat64d (default, 1 and 2
+# workers) and TAYGA + NAT44 in network namespaces; docs/performance-e2e.md.
+# BENCH_E2E_SECONDS per test; BENCH_E2E_ARGS e.g. "--paths kernel,nat64d".
+BENCH_E2E_SECONDS ?= 8
+BENCH_E2E_ARGS ?=
 bench-e2e:
 	@scripts/install-deps.sh bench
-	@$(MAKE) --no-print-directory $(DAEMON_BIN)
-	@python3 bench/bench_e2e.py -t $(BENCH_E2E_SECONDS)
+	@$(MAKE) --no-print-directory $(DAEMON_BIN) $(CLI_BIN) $(TUN_FWD)
+	@python3 bench/bench_e2e.py -t $(BENCH_E2E_SECONDS) --nat64d $(DAEMON_BIN) \
+		--nat64 $(CLI_BIN) --tun-forward $(TUN_FWD) $(BENCH_E2E_ARGS)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

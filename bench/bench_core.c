@@ -34,15 +34,25 @@
  * the first fill, in a fresh process. The engine's clock (`now`, ms)
  * advances by 1 ms every 4096 packets; nat64_tick() runs between passes.
  *
- * The 1 worker vs 2 workers figure has its place (print_scaling()) but is
- * not measured until the daemon runs several engines.
+ * Two more figures, against the performance issue's goals:
+ *   - resident memory with 1M sessions (512K UDP + 512K TCP, one BIB entry
+ *     each): VmRSS of a forked child that holds only an engine and those
+ *     sessions, like the daemon would (goal: under 300 MB);
+ *   - scaling: engines on threads, one per worker as the daemon runs one
+ *     per TUN queue, each with its own flows (`-f`/4 UDP flows) and no
+ *     shared state; UDP 6->4 established packets in random order,
+ *     aggregate packets/s of 2 threads over 1 (goal: at least 1.7x).
  */
+#define _GNU_SOURCE /* CPU_SET, pthread_setaffinity_np */
 #include "checksum.h"
 #include "nat64.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +76,8 @@ enum {
 #define TARGET_MPPS     5.0
 #define TARGET_NEW_MSPS 1.0
 #define TARGET_BYTES    192.0
+#define TARGET_RSS_MB   300.0 /* resident size with 1M sessions */
+#define TARGET_SCALING  1.7   /* 2 workers over 1 */
 
 enum kind {
 	K_UDP6,        /* IPv6 client -> server */
@@ -101,8 +113,10 @@ struct bench {
 	uint32_t payload;
 	uint32_t repeats;
 	uint32_t hot;
-	bool cpu_time;       /* -c: report thread CPU time, not wall time */
-	uint64_t wall_total; /* ns over every timed pass */
+	uint32_t host_base;      /* first host number: engines of a scaling run differ */
+	struct port_share share; /* the engine's worker index and count */
+	bool cpu_time;           /* -c: report thread CPU time, not wall time */
+	uint64_t wall_total;     /* ns over every timed pass */
 	uint64_t cpu_total;
 	struct nat64 *nat;
 	uint64_t now;                  /* engine clock, ms */
@@ -261,7 +275,7 @@ read_line(const char *path, const char *prefix, char *out, size_t len)
 static void
 flow_get(const struct bench *b, uint32_t i, struct flow *f)
 {
-	uint32_t host = i % b->hosts, j = i / b->hosts;
+	uint32_t host = i % b->hosts + b->host_base, j = i / b->hosts;
 	uint32_t server = 0xcb007100u | ((host * 31 + j) & 0xff);
 
 	memset(f, 0, sizeof(*f));
@@ -379,7 +393,7 @@ packet_build(const struct bench *b, enum kind kind, uint32_t i, uint8_t *out)
 	uint32_t payload = kind == K_TCP6_SYN || kind == K_TCP4_SYNACK ? 0 : b->payload;
 	uint32_t seq = isn(i, !v6) + (kind == K_TCP6_ACK);
 	uint32_t ack = kind == K_TCP6_SYN ? 0 : isn(i, v6) + 1;
-	const struct taddr4 *mask = &b->mask[tcp ? L4_TCP : L4_UDP][i];
+	const struct taddr4 *mask;
 	struct flow f;
 	uint32_t len;
 
@@ -390,6 +404,7 @@ packet_build(const struct bench *b, enum kind kind, uint32_t i, uint8_t *out)
 		l4_checksum(out + 40, tcp, len, csum_pseudo6(&f.src6, &f.dst6, proto, len));
 		return 40 + len;
 	}
+	mask = &b->mask[tcp ? L4_TCP : L4_UDP][i];
 	len = l4_build(out + 20, tcp, SERVER_PORT, mask->port, payload, flags[kind], seq, ack);
 	ip4_header(out, f.server, mask->addr, proto, len, (uint16_t)i);
 	l4_checksum(out + 20, tcp, len, csum_pseudo4(f.server, mask->addr, proto, len));
@@ -446,6 +461,7 @@ engine_create(struct bench *b)
 	p.key.k[1] = 0xfedcba9876543210ULL;
 	p.tun_hop_compensation = true;
 	p.icmp_errors_per_sec = 100;
+	p.share = b->share;
 	if (nat64_create(&b->nat, &g, &p, err, sizeof(err)) != 0)
 		die(err);
 
@@ -786,19 +802,237 @@ print_fill(const struct fill_result *fr)
 	       verdict(fr->table_per_session <= TARGET_BYTES));
 }
 
-/*
- * ---- Scaling: 1 worker vs 2 workers (not built yet) ----
- * When the daemon runs one engine per TUN queue (DESIGN.md, "the intended
- * multi-core shape"), this section will split the flows by IPv6 source
- * between two engines, each on its own thread and pinned core, and print
- * the aggregate packets/s of the random UDP 6->4 row for 1 and 2 workers
- * and their ratio. Until then it only says so.
- */
-static void
-print_scaling(void)
+/* ---- Resident memory with 1M sessions ---- */
+
+enum { MEM_FLOWS = 1 << 19 }; /* per protocol: 1M sessions in all */
+
+struct mem_result {
+	size_t rss;  /* VmRSS with the sessions in place */
+	size_t base; /* VmRSS before the engine existed */
+	uint32_t sessions;
+};
+
+/* VmRSS of this process in bytes. */
+static size_t
+vm_rss(void)
 {
-	printf("\n%-34s %s\n", "1 worker vs 2 workers",
-	       "not measured yet (needs multi-queue workers)");
+	char v[64];
+
+	read_line("/proc/self/status", "VmRSS:", v, sizeof(v));
+	return (size_t)strtoul(v, NULL, 10) * 1024;
+}
+
+/* In the child: an engine, the first packet of MEM_FLOWS UDP and of
+ * MEM_FLOWS TCP flows built one at a time (no rings), then VmRSS. */
+static void
+memory_child(const struct bench *proto, struct mem_result *m)
+{
+	static struct bench b;
+	static uint8_t in[WORK_SIZE];
+	struct ring one = {.mem = in, .count = 1, .stride = WORK_SIZE};
+	uint32_t idx;
+
+	b.flows = MEM_FLOWS;
+	b.hosts = proto->hosts < MEM_FLOWS ? proto->hosts : MEM_FLOWS;
+	b.payload = proto->payload;
+	m->base = vm_rss();
+	engine_create(&b);
+	for (uint32_t i = 0; i < MEM_FLOWS; i++) {
+		for (int k = 0; k < 2; k++) {
+			idx = i;
+			one.len = packet_build(&b, k ? K_TCP6_SYN : K_UDP6, idx, in);
+			run_engine(&b, &one, 1, NULL);
+		}
+	}
+	m->sessions =
+		session_count(nat64_bib(b.nat), L4_UDP) + session_count(nat64_bib(b.nat), L4_TCP);
+	m->rss = vm_rss();
+}
+
+/* Forked first, so nothing of the benchmark's own (rings, flow tables)
+ * is resident: what the child holds is what a translator with 1M
+ * sessions holds, the daemon's few buffers aside. */
+static void
+memory_1m(const struct bench *b, struct mem_result *m)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	memset(m, 0, sizeof(*m));
+	if (pipe(fds) != 0)
+		die("pipe failed");
+	pid = fork();
+	if (pid < 0)
+		die("fork failed");
+	if (pid == 0) {
+		memory_child(b, m);
+		if (write(fds[1], m, sizeof(*m)) != (ssize_t)sizeof(*m))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], m, sizeof(*m)) != (ssize_t)sizeof(*m))
+		die("the memory child failed");
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+}
+
+static void
+print_memory(const struct mem_result *m)
+{
+	double mb = m->rss / 1e6;
+
+	printf("\n%-34s %9s %9s  %-12s\n", "resident memory", "sessions", "MB", "target");
+	printf("%-34s %9u %9.1f  < %.0f MB   %s\n", "VmRSS, engine with 1M sessions", m->sessions,
+	       mb, TARGET_RSS_MB, verdict(mb < TARGET_RSS_MB));
+	printf("%-34s %9s %9.1f\n", "  of which before the engine", "", m->base / 1e6);
+}
+
+/* ---- Scaling: one engine per worker thread ---- */
+
+/*
+ * One worker: its own engine and flows, as the daemon's workers each own
+ * an engine and the flows the TUN queue steers to them (no shared state,
+ * so 2 workers should do twice the work). The flows of worker w come from
+ * hosts w * hosts .. (w + 1) * hosts - 1.
+ */
+struct worker {
+	struct bench b;
+	struct ring ring;
+	pthread_t thread;
+	pthread_barrier_t *start;
+	int cpu;
+	uint32_t packets; /* per pass */
+	double ns;        /* per packet, last pass (wall clock, or CPU with -c) */
+	double cpu_ns;    /* per packet, last pass, the thread's CPU time */
+};
+
+static void
+worker_setup(struct worker *w, const struct bench *proto, uint32_t index)
+{
+	memset(w, 0, sizeof(*w));
+	w->b.flows = proto->flows / 4;
+	w->b.hosts = proto->hosts / 4 ? proto->hosts / 4 : 1;
+	w->b.host_base = index * w->b.hosts;
+	/* The daemon's way: worker `index` of 2, pool4 ports of its share. */
+	w->b.share = (struct port_share){.index = (uint16_t)index, .count = 2};
+	w->b.payload = proto->payload;
+	w->b.repeats = proto->repeats;
+	w->b.cpu_time = proto->cpu_time;
+	w->b.order = permutation(w->b.flows, 0x2545f4914f6cdd1dULL + index);
+	w->cpu = (int)index;
+	w->packets = proto->flows; /* long passes: thread start-up is noise */
+	engine_create(&w->b);
+	ring_alloc(&w->b, &w->ring, w->b.flows);
+	ring_fill(&w->b, &w->ring, K_UDP6, w->b.order);
+	run_engine(&w->b, &w->ring, w->b.flows, NULL); /* the sessions */
+	engine_tick(&w->b);
+}
+
+static void
+worker_free(struct worker *w)
+{
+	nat64_destroy(w->b.nat);
+	free(w->ring.mem);
+	free(w->b.order);
+}
+
+/* One pass of the worker's packets, pinned to its own CPU when there are
+ * enough; the workers of a run start it together. */
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu % CPU_SETSIZE, &set);
+	if (w->cpu < sysconf(_SC_NPROCESSORS_ONLN))
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	uint64_t cpu0;
+
+	pthread_barrier_wait(w->start);
+	cpu0 = w->b.cpu_total;
+	w->ns = run_engine(&w->b, &w->ring, w->packets, NULL);
+	w->cpu_ns = (double)(w->b.cpu_total - cpu0) / w->packets;
+	engine_tick(&w->b);
+	return NULL;
+}
+
+/* Aggregate Mpps of one pass of `n` workers at once: every worker's
+ * packets over the slowest worker's time. `*by_cpu`: the sum of each
+ * worker's packets/s on its own CPU time (what the workers would do if
+ * nothing else wanted the CPUs; memory and cache contention remain). */
+static double
+scaling_pass(struct worker *w, uint32_t n, double *by_cpu)
+{
+	pthread_barrier_t start;
+	double slowest = 0;
+
+	*by_cpu = 0;
+	pthread_barrier_init(&start, NULL, n);
+	for (uint32_t i = 0; i < n; i++) {
+		w[i].start = &start;
+		if (pthread_create(&w[i].thread, NULL, worker_run, &w[i]) != 0)
+			die("pthread_create failed");
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		slowest = w[i].ns > slowest ? w[i].ns : slowest;
+		*by_cpu += 1e3 / w[i].cpu_ns;
+	}
+	pthread_barrier_destroy(&start);
+	return n * 1e3 / slowest;
+}
+
+struct scaling {
+	uint32_t flows; /* per worker */
+	double mpps[2]; /* 1 and 2 workers */
+	double cpu[2];  /* the same by thread CPU time */
+	double share;   /* of the wall time the worker threads had a CPU */
+};
+
+/* 1-worker and 2-worker passes alternate, so a machine that gets busier
+ * during the run weighs on both alike; medians of `repeats` each. */
+static void
+scaling_measure(const struct bench *b, struct scaling *s)
+{
+	struct worker *w = xmalloc(2 * sizeof(*w));
+	double one[64], two[64], cpu1[64], cpu2[64];
+
+	worker_setup(&w[0], b, 0);
+	worker_setup(&w[1], b, 1);
+	for (uint32_t r = 0; r < b->repeats; r++) {
+		one[r] = scaling_pass(w, 1, &cpu1[r]);
+		two[r] = scaling_pass(w, 2, &cpu2[r]);
+	}
+	s->flows = w[0].b.flows;
+	s->share = (double)(w[0].b.cpu_total + w[1].b.cpu_total) /
+		   (double)(w[0].b.wall_total + w[1].b.wall_total);
+	s->mpps[0] = median(one, b->repeats);
+	s->mpps[1] = median(two, b->repeats);
+	s->cpu[0] = median(cpu1, b->repeats);
+	s->cpu[1] = median(cpu2, b->repeats);
+	worker_free(&w[0]);
+	worker_free(&w[1]);
+	free(w);
+}
+
+static void
+print_scaling(const struct scaling *s)
+{
+	double ratio = s->mpps[1] / s->mpps[0];
+
+	printf("\n%-34s %9s %9s  %-12s\n", "scaling, UDP 6->4 random", "Mpps", "ratio", "target");
+	printf("%-34s %9.2f\n", "1 worker thread (1 engine)", s->mpps[0]);
+	printf("%-34s %9.2f %8.2fx  >= %.1fx     %s\n", "2 worker threads (2 engines)", s->mpps[1],
+	       ratio, TARGET_SCALING, verdict(ratio >= TARGET_SCALING));
+	printf("%-34s %9.2f %8.2fx  (1 worker %.2f Mpps)\n", "  by thread CPU time, 2 vs 1",
+	       s->cpu[1], s->cpu[1] / s->cpu[0], s->cpu[0]);
+	printf("(each engine: %u UDP sessions of its own, packets in random order; %ld CPUs;\n"
+	       " the worker threads were on a CPU %.0f%% of the wall time%s)\n",
+	       s->flows, sysconf(_SC_NPROCESSORS_ONLN), s->share * 100,
+	       s->share < 0.9 ? ": BUSY MACHINE, rerun on an idle one" : "");
 }
 
 /* ---- main ---- */
@@ -869,8 +1103,11 @@ main(int argc, char **argv)
 	static struct rings r;
 	struct fill_result fr;
 	struct row rows[ROWS];
+	struct mem_result mem;
+	struct scaling sc;
 
 	parse_args(&b, argc, argv);
+	memory_1m(&b, &mem);
 	b.order = permutation(b.flows, 88172645463325252ULL);
 	b.hot_flows = permutation(b.flows, 0x9e3779b97f4a7c15ULL);
 	for (int i = 0; i < 3; i++) {
@@ -884,13 +1121,15 @@ main(int argc, char **argv)
 	fill_all(&b, &r, &fr);
 	establish(&b, &r);
 	measure_all(&b, &r, rows);
+	scaling_measure(&b, &sc);
 
 	print_header(&b, &r.big[0], &r.big[2], &r.big[1]);
 	print_rows(rows, ROWS);
 	printf("(hot set: flows picked at random among all; huge pages in use: %ld MiB)\n",
 	       huge_mib());
 	print_fill(&fr);
-	print_scaling();
+	print_memory(&mem);
+	print_scaling(&sc);
 
 	nat64_destroy(b.nat);
 	rings_free(&r);
