@@ -328,6 +328,53 @@ Test(pipeline_frag, sec5_1_1_reassembled_gets_fragment_id_and_df0)
 	h_stop(&h);
 }
 
+static void
+start_worker(struct harness *h, unsigned int index)
+{
+	struct globals g;
+	struct nat64_params p;
+
+	h_defaults(&g, &p);
+	p.share = (struct port_share){.index = (uint16_t)index, .count = 2};
+	h_start(h, &g, &p);
+	h_pool4(h, L4_UDP, H_POOL4, 32, 1, 65535);
+}
+
+/* Two workers: fragments reach the worker their source address hashes to
+ * (worker 0), which reassembles; the datagram's mapping is worker 1's to
+ * make (source port 1234), so it goes over with what reassembly told:
+ * worker 1 still gives DF 0 and the fragments' Identification (RFC 7915
+ * §5.1.1), not a Packet Too Big for a > 1260-byte packet. */
+Test(pipeline_frag, sec5_1_1_holds_for_a_datagram_reassembled_by_another_worker)
+{
+	static struct harness w0, w1;
+	struct nat64_handoff hd;
+	size_t n, wn;
+
+	start_worker(&w0, 0);
+	start_worker(&w1, 1);
+	n = udp6_big(whole, H_CLIENT, 1234, H_SERVER6, 80, 1400, 64);
+	cr_assert_eq(feed6(&w0, whole, 0, 1232, true, 0xabcd0102), STAT_FRAG_HELD);
+	cr_assert_eq(feed6(&w0, whole, 1232, (uint32_t)n - 40 - 1232, false, 0xabcd0102),
+		     STAT_HANDOFF);
+	hd = w0.res.handoff;
+	cr_assert_eq(hd.to, 1);
+	cr_assert(hd.from_fragments);
+	cr_assert_eq(hd.frag_id, 0xabcd0102);
+	cr_assert_eq(w0.res.out.len, n);
+	memcpy(frag, w0.res.out.data, n);
+	cr_assert_eq(h_input_handed(&w1, frag, n, &hd), STAT_OK);
+	wn = udp4_big(want, H_POOL4, 1234, H_SERVER4, 80, 1400, 63, 0x0102, 0);
+	h_assert_out(&w1, want, wn);
+	cr_assert_eq(sessions(&w0), 0);
+	cr_assert_eq(sessions(&w1), 1);
+	/* A handed packet that is a fragment again is refused, not held. */
+	cr_assert_eq(h_input_handed(&w1, frag, frag6(frag, whole, 0, 1232, true, 7), &hd),
+		     STAT_HANDOFF_LOOP);
+	h_stop(&w0);
+	h_stop(&w1);
+}
+
 /* RFC 6946 §4: an atomic fragment (offset 0, M 0) is processed alone; its
  * Identification still becomes the IPv4 one and DF is 0 (§5.1.1). */
 Test(pipeline_frag, rfc6946_atomic_fragment_translated_alone)
