@@ -30,6 +30,9 @@ hairpin(struct xlation *x)
 	if (rc != STAT_OK)
 		return verdict_drop(x, rc); /* the translator's output: never */
 	x->hairpin = true;
+	/* A new packet, the IPv4 one: it may go to the owner of `to` even when
+	 * its IPv6 form was handed here (a static entry's answer). */
+	x->handed = false;
 	x->bib = NULL;
 	x->session = NULL;
 	v = pipeline_core4(x);

@@ -413,6 +413,17 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 	}
 	res->reason = x->reason;
 	if (v.code == VERDICT_HANDOFF) {
+		/* A hairpin's IPv4 half, translated here: its partial checksum
+		 * still holds the IPv6 pseudo-header. Finished in software (a
+		 * handoff is rare); the owner gets a plain packet. */
+		if (x->hairpin && x->csum_partial) {
+			if (!verdict_ok(offload_out(x))) {
+				res->reason = STAT_UNKNOWN;
+				return;
+			}
+			offload_csum_complete(x, &x->gso_out);
+			x->gso_in = NULL;
+		}
 		res->out = *x->p;
 		res->handoff = (struct nat64_handoff){
 			.to = x->handoff_to,
