@@ -9,8 +9,10 @@
  *   IPv4 ICMP echo     owner(identifier)
  *   IPv4 ICMP error    owner(quoted source port / identifier)
  *   IPv4 fragment      hash(src, dst, protocol, identification)
- *   IPv6               hash(source)  (one subscriber, one worker)
- *   ICMPv6 error       hash(quoted destination)
+ *   IPv6 TCP/UDP       owner(source port)  (the worker that can keep it)
+ *   ICMPv6 echo        owner(identifier)
+ *   ICMPv6 error       owner(quoted destination port / identifier)
+ *   other IPv6         hash(source)  (fragments, extension headers)
  *   anything else      queue 0
  *
  * The skb data starts at the IP header (a TUN device has no link header,
@@ -41,7 +43,11 @@ enum {
 	IP4_MF_OFFSET = 0x3fff, /* RFC 791: MF flag and fragment offset */
 	IP4_OFFSET = 0x1fff,
 	IP6_HDR_LEN = 40,
-	ICMP6_INNER_DST = 40 + 8 + 24, /* RFC 4443 §2.1: quoted packet after 8 bytes */
+	ICMP6_INNER = 40 + 8,               /* RFC 4443 §2.1: quoted packet after 8 bytes */
+	ICMP6_INNER_DST = ICMP6_INNER + 24, /* its destination address */
+	ICMP6_INNER_L4 = ICMP6_INNER + 40,  /* its transport header */
+	ICMP6_ECHO_REQUEST = 128,
+	ICMP6_ECHO_REPLY = 129,
 };
 
 static __always_inline __u16
@@ -140,21 +146,52 @@ ipv4(struct __sk_buff *skb)
 }
 
 /*
- * One IPv6 subscriber, one worker: by source address, extension headers
- * not walked (fragments of one source stay together that way). An ICMPv6
- * error (RFC 4443 §2.1: types below 128) comes back from the path; the
- * subscriber is the DESTINATION of the packet it quotes.
+ * A new mapping is made by the worker that owns the IPv6 source port
+ * (core/port_share.h), so that it can keep the port (RFC 4787 §4.2 port
+ * preservation) and the IPv4 replies, steered by that port, reach it
+ * without a handoff. An ICMPv6 error (RFC 4443 §2.1: types below 128)
+ * quotes a packet the translator sent TO the subscriber: its destination
+ * port is the subscriber's. Fragments and packets with extension headers
+ * go by source address; the worker that reassembles hands the datagram to
+ * the owner.
  */
+static __always_inline __u32
+icmp6_error(struct __sk_buff *skb)
+{
+	__u8 nh[1], type[1], inner[16];
+
+	if (bpf_skb_load_bytes(skb, ICMP6_INNER + 6, nh, 1) != 0)
+		return 0;
+	if (nh[0] == PROTO_TCP || nh[0] == PROTO_UDP)
+		return owner_at(skb, ICMP6_INNER_L4 + 2);
+	if (nh[0] == PROTO_ICMPV6 && bpf_skb_load_bytes(skb, ICMP6_INNER_L4, type, 1) == 0 &&
+	    (type[0] == ICMP6_ECHO_REQUEST || type[0] == ICMP6_ECHO_REPLY))
+		return owner_at(skb, ICMP6_INNER_L4 + 4);
+	if (bpf_skb_load_bytes(skb, ICMP6_INNER_DST, inner, 16) != 0)
+		return 0;
+	return steer_addr6(inner, nqueues);
+}
+
 static __always_inline __u32
 ipv6(struct __sk_buff *skb)
 {
-	__u8 ip[IP6_HDR_LEN], type[1], inner[16];
+	__u8 ip[IP6_HDR_LEN], type[1];
 
 	if (bpf_skb_load_bytes(skb, 0, ip, sizeof(ip)) != 0)
 		return 0;
-	if (ip[6] == PROTO_ICMPV6 && bpf_skb_load_bytes(skb, IP6_HDR_LEN, type, 1) == 0 &&
-	    type[0] < 128 && bpf_skb_load_bytes(skb, ICMP6_INNER_DST, inner, 16) == 0)
-		return steer_addr6(inner, nqueues);
+	switch (ip[6]) {
+	case PROTO_TCP:
+	case PROTO_UDP:
+		return owner_at(skb, IP6_HDR_LEN);
+	case PROTO_ICMPV6:
+		if (bpf_skb_load_bytes(skb, IP6_HDR_LEN, type, 1) != 0)
+			return 0;
+		if (type[0] == ICMP6_ECHO_REQUEST || type[0] == ICMP6_ECHO_REPLY)
+			return owner_at(skb, IP6_HDR_LEN + 4);
+		if (type[0] < 128)
+			return icmp6_error(skb);
+		break;
+	}
 	return steer_addr6(ip + 8, nqueues);
 }
 

@@ -678,7 +678,8 @@ add_entry(struct bib *db, enum l4proto proto, const struct taddr6 *a6, const str
 	hashtab_insert(&db->by6, idx, k->h6);
 	hashtab_insert(&db->by4, idx, k->h4);
 	db->nentries[proto]++;
-	usage_add(db, e->be_proto, e->be_addr4, 1);
+	if (port_share_mine(&db->cfg.share, e->be_port4))
+		usage_add(db, e->be_proto, e->be_addr4, 1);
 	host_pair(db, e, k->host);
 	log_entry(db, e, BIB_EVENT_BIB_ADDED, now);
 	return idx;
@@ -729,7 +730,8 @@ free_entry(struct bib *db, uint32_t idx, uint64_t now)
 	hashtab_remove(&db->by6, idx, key6(db, e->be_proto, &e->be_addr6, e->be_port6));
 	hashtab_remove(&db->by4, idx, key4(db, e->be_proto, e->be_addr4, e->be_port4));
 	db->nentries[e->be_proto]--;
-	usage_add(db, e->be_proto, e->be_addr4, -1);
+	if (port_share_mine(&db->cfg.share, e->be_port4))
+		usage_add(db, e->be_proto, e->be_addr4, -1);
 	host_unpair(db, e);
 	hashtab_pool_free(&db->entries, idx);
 }

@@ -45,6 +45,7 @@
 #define NAT64_CORE_BIB_H
 
 #include "hashtab.h"
+#include "port_share.h"
 #include "siphash.h"
 #include "types.h"
 
@@ -112,6 +113,10 @@ struct bib_hooks {
 struct bib_config {
 	/* SipHash key of every table; draw it at random. */
 	struct siphash_key key;
+	/* With several workers, static entries are in every worker's BIB;
+	 * the per-address usage (bib_usage4) counts the entries of this
+	 * worker's ports only, so that the workers' counts add up. */
+	struct port_share share;
 	/* RFC 6888 REQ-4: new sessions are refused beyond these (> 0). */
 	uint32_t max_sessions;
 	uint32_t max_sessions_per_host;

@@ -154,6 +154,8 @@ filtering_choose_mask(struct xlation *x, struct taddr4 *mask)
 	 * allocated the packet is discarded, and the NAT64 SHOULD answer
 	 * with ICMPv6 Destination Unreachable, Code 3 (Address Unreachable).
 	 * Jool is silent. */
+	if (rc == STAT_POOL4_EXHAUSTED && x->overflow + 1u < n->params.share.count)
+		return verdict_overflow(x);
 	if (rc != STAT_OK)
 		return verdict_drop_icmp6(x, rc, ICMPERR6_UNREACH, ICMPERR6_ADDR, 0);
 	*mask = res.taddr;
@@ -236,6 +238,8 @@ udp_icmp6(struct xlation *x)
 		if (foreign_port(x, mask.port))
 			return verdict_handoff(x, mask.port);
 	} else {
+		if (maps_elsewhere(x))
+			return verdict_handoff(x, t->src6.port);
 		v = filtering_choose_mask(x, &mask);
 		if (!verdict_ok(v))
 			return v;
@@ -283,6 +287,8 @@ static struct verdict
 icmp_error6(struct xlation *x)
 {
 	x->bib = bib_find6(&x->n->bib, x->in.proto, &x->in.src6);
+	if (!x->bib && maps_elsewhere(x))
+		return verdict_handoff(x, x->in.src6.port);
 	if (!x->bib)
 		return verdict_drop(x, STAT_SESSION_NOT_FOUND);
 	return filtering_owned(x, x->bib);

@@ -123,6 +123,8 @@ v6_syn(struct xlation *x)
 			return verdict_handoff(x, mask.port);
 		return filtering_add_session6(x, &mask, TCPS_V6_INIT);
 	}
+	if (maps_elsewhere(x))
+		return verdict_handoff(x, x->in.src6.port);
 	if (syn_queue_count(&n->synq) != 0) {
 		ctx.set = pool4_find_set(n->pool4, 0, L4_TCP);
 		handle = syn_queue_find1(&n->synq, &x->in.dst4, accept_local, &ctx);
@@ -140,6 +142,8 @@ static struct verdict
 v6_other(struct xlation *x)
 {
 	x->bib = bib_find6(&x->n->bib, L4_TCP, &x->in.src6);
+	if (!x->bib && maps_elsewhere(x))
+		return verdict_handoff(x, x->in.src6.port);
 	if (!x->bib)
 		return verdict_drop(x, STAT_SYN6_EXPECTED);
 	return filtering_owned(x, x->bib);

@@ -254,6 +254,26 @@ gso_pseudo_csum(uint8_t *pkt, size_t len, const struct gso_hdr *h, uint8_t l4pro
 	return GSO_OK;
 }
 
+enum gso_status
+gso_csum_complete(uint8_t *pkt, size_t len, const struct gso_hdr *h)
+{
+	size_t field;
+	uint16_t csum;
+
+	if (!(h->flags & GSO_F_NEEDS_CSUM))
+		return GSO_ERR_NO_CSUM;
+	if (pkt == NULL)
+		return GSO_ERR_SHORT;
+	field = (size_t)h->csum_start + h->csum_offset;
+	if (field + 2 > len)
+		return GSO_ERR_SHORT;
+	csum = csum_fold(csum_partial(pkt + h->csum_start, len - h->csum_start, 0));
+	if (csum == 0 && h->csum_offset == UDP_CSUM_OFF)
+		csum = 0xffff;
+	memcpy(pkt + field, &csum, sizeof(csum));
+	return GSO_OK;
+}
+
 /* IPv4: total length covers the buffer, not a fragment; sets the L4 offset. */
 static enum gso_status
 seg_check4(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)

@@ -3,7 +3,7 @@
  * virtio_net_hdr in front of every packet (virtio spec 1.x §5.1.6), and
  * what translation does to it.
  *
- * Not wired into the data path yet (docs/offloads.md lists what remains).
+ * The pipeline uses it through core/pipeline_offload.c (docs/offloads.md).
  *
  * Kernel conventions this file relies on (verified against the kernel by
  * tests/io/test_tun.c, see docs/offloads.md):
@@ -106,6 +106,16 @@ enum gso_status gso_translate(const struct gso_hdr *in, const struct gso_layout 
  * without NEEDS_CSUM. The packet is untouched on error.
  */
 enum gso_status gso_pseudo_csum(uint8_t *pkt, size_t len, const struct gso_hdr *h, uint8_t l4proto);
+
+/*
+ * Finishes the partial checksum of a NEEDS_CSUM packet `pkt` (`len`
+ * bytes) described by `h`, as skb_checksum_help() does: the one's
+ * complement of the sum from csum_start to the end (the field holds the
+ * pseudo-header part) goes into the field; a UDP result of 0 is sent as
+ * 0xffff (RFC 768). For a packet that is fragmented, quoted by an ICMP
+ * error, or written without a header. The packet is untouched on error.
+ */
+enum gso_status gso_csum_complete(uint8_t *pkt, size_t len, const struct gso_hdr *h);
 
 /*
  * Software segmentation of a TCP super-packet (gso_type TCPV4 / TCPV6),

@@ -186,11 +186,22 @@ share_of(const struct nat64 *n, uint32_t total)
 	return total / k + (total % k != 0);
 }
 
+/* One worker's part of reassembly-budget, never below the per-source
+ * limit (a source's fragments all reach one worker). */
+static void
+reasm_share(const struct nat64 *n, struct reasm_config *cfg)
+{
+	uint32_t part = share_of(n, cfg->budget);
+
+	cfg->budget = part > cfg->source_limit ? part : cfg->source_limit;
+}
+
 static void
 bib_config_of(struct nat64 *n, struct bib_config *cfg)
 {
 	bib_config_default(cfg);
 	cfg->key = n->params.key;
+	cfg->share = n->params.share;
 	cfg->max_sessions = share_of(n, n->g.max_sessions);
 	cfg->max_sessions_per_host = n->g.max_sessions_per_host;
 	cfg->timeout[SESSION_TIMER_UDP] = n->g.udp_timeout;
@@ -244,6 +255,7 @@ nat64_create(struct nat64 **out, const struct globals *g, const struct nat64_par
 	syn_queue_init(&n->synq, g->max_simultaneous_opens);
 	ratelimit_init(&n->icmp_rl, p->icmp_errors_per_sec, 0);
 	reasm_config_of(g, &rcfg);
+	reasm_share(n, &rcfg);
 	if (reasm_create(&n->reasm, &rcfg, &p->key))
 		goto err_bib;
 	n->reasm_capacity = rcfg.budget;
@@ -277,14 +289,42 @@ nat64_destroy(struct nat64 *n)
 void
 nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
 {
-	pipeline_run(n, p, now, reply, res);
+	pipeline_run(n, p, NULL, now, reply, res);
 }
 
 void
-nat64_input_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		    struct nat64_result *res)
+nat64_input_gso(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+		uint8_t *reply, struct nat64_result *res)
 {
-	pipeline_run_hairpin(n, p, now, reply, res);
+	pipeline_run(n, p, gso, now, reply, res);
+}
+
+bool
+nat64_result_segment(struct nat64_result *res, uint8_t *buf, struct pkt *seg)
+{
+	enum { ROOM = NAT64_SEGMENT_BUF - PKT_HEADROOM - 40 };
+	size_t len = 0;
+
+	if (!res->segment)
+		return false;
+	if (gso_seg_next(&res->seg, buf + PKT_HEADROOM, ROOM, &len) != GSO_OK || len == 0) {
+		res->segment = false;
+		return false;
+	}
+	*seg = (struct pkt){
+		.data = buf + PKT_HEADROOM,
+		.len = (uint32_t)len,
+		.headroom = PKT_HEADROOM,
+		.tailroom = (uint32_t)(NAT64_SEGMENT_BUF - PKT_HEADROOM - len),
+	};
+	return true;
+}
+
+void
+nat64_input_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
+		   uint8_t *reply, struct nat64_result *res)
+{
+	pipeline_run_handed(n, p, h, now, reply, res);
 }
 
 bool
@@ -476,6 +516,7 @@ set_reasm(struct nat64 *n, const struct globals *g, char *err, size_t errlen)
 	struct reasm *r;
 
 	reasm_config_of(g, &cfg);
+	reasm_share(n, &cfg);
 	if (cfg.budget <= n->reasm_capacity)
 		return reasm_configure(n->reasm, &cfg) ? fail(err, errlen, "reassembly settings")
 						       : 0;

@@ -18,6 +18,7 @@
 #include "bib.h"
 #include "fragment.h"
 #include "globals.h"
+#include "gso.h"
 #include "pool4.h"
 #include "port_share.h"
 #include "session.h"
@@ -73,6 +74,16 @@ void nat64_destroy(struct nat64 *n);
  * the largest ICMPv6 error (1280 bytes) plus headroom. */
 enum { NAT64_REPLY_MAX = 1280 + PKT_HEADROOM };
 
+/* What travels with a packet handed to the worker that owns its state. */
+struct nat64_handoff {
+	unsigned int to;     /* that worker */
+	bool hairpin;        /* the 4->6 half of a hairpin (RFC 6146 §3.8) */
+	bool from_fragments; /* reassembled here: RFC 7915 §5.1.1 DF and ID rules */
+	uint32_t frag_id;    /* the Identification its fragments carried */
+	uint8_t overflow;    /* workers whose pool4 share had no port for it */
+	struct gso_hdr gso;  /* the offload header it was read with */
+};
+
 struct nat64_result {
 	/* Write p (translated in place; may be IPv6 again after hairpinning)
 	 * to the TUN device. */
@@ -94,13 +105,29 @@ struct nat64_result {
 	 * nat64_result_next()'s.
 	 */
 	bool split;
-	/* reason STAT_HANDOFF: `out` is to run in worker `handoff_to`, with
-	 * nat64_input_hairpin() when `handoff_hairpin`, else nat64_input(). */
-	unsigned int handoff_to;
-	bool handoff_hairpin;
+	/* reason STAT_HANDOFF: `out` is to run in worker handoff.to, with
+	 * nat64_input_handed(). */
+	struct nat64_handoff handoff;
 	bool taken;
 	struct pkt out;
 	struct frag_iter frags;
+	/*
+	 * Offloads (nat64_input_gso()): the header to write before each
+	 * packet nat64_result_next() yields. The translated one for a packet
+	 * that came with a GSO type or a partial checksum and is sent whole;
+	 * all zero (GSO_NONE, flags 0: a full checksum) for anything else,
+	 * fragments included. ICMP errors in `reply` always go with zero.
+	 */
+	struct gso_hdr gso;
+	/*
+	 * reason STAT_GSO_SEGMENTED: the super-packet can't go as one (too
+	 * big for the next hop once translated, an ICMP error is due,
+	 * hairpinned, or its header can't be translated). `p` is unchanged;
+	 * the caller runs each segment nat64_result_segment() makes through
+	 * nat64_input() as an ordinary packet. Nothing was counted as dropped.
+	 */
+	bool segment;
+	struct gso_seg seg;
 };
 
 /*
@@ -119,12 +146,39 @@ void nat64_input(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
 		 struct nat64_result *res);
 
 /*
- * The second half of a hairpinned packet another worker translated from
- * IPv6 (RFC 6146 §3.8): `p` is that IPv4 packet, to run through the 4->6
- * steps as hairpin() would have.
+ * A packet another worker handed over (res->out and res->handoff of its
+ * nat64_input()): run as that worker would have, had it owned the state
+ * (a hairpin's 4->6 half as hairpin() does, a reassembled datagram as
+ * one). It is never handed on again.
  */
-void nat64_input_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-			 struct nat64_result *res);
+void nat64_input_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
+			uint8_t *reply, struct nat64_result *res);
+
+/*
+ * nat64_input() for a packet read with its virtio_net_hdr (TUN with
+ * IFF_VNET_HDR, docs/offloads.md): `gso` is that header (NULL or all zero:
+ * exactly nat64_input()). A super-packet (gso_type TCPV4/TCPV6/UDP_L4) is
+ * translated once and res->gso says how the kernel must segment it; a
+ * partial checksum (GSO_F_NEEDS_CSUM) stays partial, with the new
+ * pseudo-header. Or res->segment asks the caller to segment first.
+ */
+void nat64_input_gso(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+		     uint8_t *reply, struct nat64_result *res);
+
+/* Buffer for one segment: PKT_HEADROOM, the largest IP packet (an IPv6
+ * payload of 65535 bytes), the tailroom nat64_input() asks for. */
+enum { NAT64_SEGMENT_BUF = PKT_HEADROOM + 40 + 65535 + 40 };
+
+/*
+ * With res->segment: the next segment of the super-packet into `buf`
+ * (NAT64_SEGMENT_BUF bytes, reused for each: translate and write one
+ * before asking for the next), as `seg`, ready for nat64_input(). Each
+ * segment has a full checksum. False after the last one. Usage:
+ *      while (nat64_result_segment(&res, buf, &seg)) {
+ *              nat64_input(n, &seg, now, reply, &r2); ... write r2 ...
+ *      }
+ */
+bool nat64_result_segment(struct nat64_result *res, uint8_t *buf, struct pkt *seg);
 
 /*
  * The next packet to write for `res` (after nat64_input), in `out`: valid

@@ -75,7 +75,8 @@ check_mtu6(struct xlation *x)
 	uint32_t len4 = IP4_HDR_MIN + o->l3_end - o->l4_off;
 	uint32_t mtu = n->params.mtu4 + IP4_HDR_MIN;
 
-	if (len4 <= n->params.mtu4 || len4 <= XLAT_DF_THRESHOLD || x->from_fragments ||
+	/* A super-packet passed offload_check(): its segments fit. */
+	if (x->gso || len4 <= n->params.mtu4 || len4 <= XLAT_DF_THRESHOLD || x->from_fragments ||
 	    o->icmp_is_error || expiring(x, true) ||
 	    pool4_contains(n->pool4, x->in.proto, &x->out4.dst))
 		return verdict_continue();
@@ -99,7 +100,7 @@ check_mtu4(struct xlation *x)
 	uint32_t len6 = IP6_HDR + o->l3_end - o->l4_off;
 	uint32_t mtu = x->n->params.mtu6 - IP4_HDR_MIN;
 
-	if (!o->dont_fragment || len6 <= x->n->params.mtu6 || o->icmp_is_error ||
+	if (x->gso || !o->dont_fragment || len6 <= x->n->params.mtu6 || o->icmp_is_error ||
 	    expiring(x, false))
 		return verdict_continue();
 	return verdict_drop_icmp4(x, STAT_TOO_BIG4, ICMPERR4_UNREACH, ICMPERR4_FRAG_NEEDED,
@@ -122,6 +123,7 @@ translate6(struct xlation *x)
 	 * 16 bits of their Identification, and DF 0 (below). */
 	if (x->from_fragments)
 		x->out4.ipv4_id = (uint16_t)x->frag_id;
+	x->out4.l4_csum_partial = x->csum_partial;
 	rc = xlat_6to4(x->p, &x->info, &x->out4, &n->g.xlat, n->params.mtu4, n->params.mtu6);
 	switch (rc) {
 	case STAT_OK:
@@ -163,6 +165,7 @@ translate4(struct xlation *x)
 	/* Kept for fragment_out(): the header is overwritten below. */
 	x->df4 = x->info.outer.dont_fragment;
 	x->id4 = (uint16_t)(ip4[4] << 8 | ip4[5]);
+	x->out6.l4_csum_partial = x->csum_partial;
 	rc = xlat_4to6(x->p, &x->info, &x->out6, &n->g.xlat, n->params.mtu6, n->params.mtu4);
 	switch (rc) {
 	case STAT_OK:
@@ -190,6 +193,11 @@ pipeline_core4(struct xlation *x)
 	/* For an ICMP error dst4 is the quoted packet's source: our mask. */
 	if (foreign_port(x, x->in.dst4.port))
 		return verdict_handoff(x, x->in.dst4.port);
+	if (x->gso) {
+		v = offload_check(x);
+		if (!verdict_ok(v))
+			return v;
+	}
 	v = filtering4(x);
 	if (!verdict_ok(v))
 		return v;
@@ -205,6 +213,11 @@ core6(struct xlation *x)
 	v = incoming_tuple6(x);
 	if (!verdict_ok(v))
 		return v;
+	if (x->gso) {
+		v = offload_check(x);
+		if (!verdict_ok(v))
+			return v;
+	}
 	v = filtering6(x);
 	if (!verdict_ok(v))
 		return v;
@@ -270,9 +283,13 @@ fragment_out(struct xlation *x)
 	uint32_t limit;
 	enum stat_id rc;
 
+	if (x->gso) /* offload_check(): every segment fits */
+		return verdict_continue();
 	if (p->len > 0 && p->data[0] >> 4 == 4) {
 		if (p->len <= n->params.mtu4)
 			return verdict_continue();
+		if (x->csum_partial)
+			offload_csum_complete(x, &x->gso_out);
 		rc = frag_split4(&x->frags, p, n->params.mtu4);
 	} else {
 		limit = n->params.mtu6;
@@ -280,6 +297,8 @@ fragment_out(struct xlation *x)
 			limit = n->g.xlat.lowest_ipv6_mtu;
 		if (p->len <= limit)
 			return verdict_continue();
+		if (x->csum_partial)
+			offload_csum_complete(x, &x->gso_out);
 		rc = frag_split6(&x->frags, p, limit, x->id4);
 	}
 	if (rc != STAT_OK)
@@ -301,7 +320,14 @@ run(struct xlation *x, bool v6)
 	rc = parse(x, v6);
 	if (rc != STAT_OK)
 		return verdict_drop(x, rc);
+	if (x->gso_in) {
+		v = offload_in(x);
+		if (!verdict_ok(v))
+			return v;
+	}
 	if (x->info.outer.is_fragment) {
+		if (x->handed) /* reassembled by the worker that handed it */
+			return verdict_drop(x, STAT_HANDOFF_LOOP);
 		v = reassemble(x, v6);
 		if (!verdict_ok(v))
 			return v;
@@ -309,6 +335,11 @@ run(struct xlation *x, bool v6)
 	v = v6 ? core6(x) : pipeline_core4(x);
 	if (!verdict_ok(v))
 		return v;
+	if (x->csum_partial) {
+		v = offload_out(x);
+		if (!verdict_ok(v))
+			return v;
+	}
 	return fragment_out(x);
 }
 
@@ -340,6 +371,9 @@ reply_icmp(struct xlation *x, uint8_t *reply, struct nat64_result *res)
 	}
 	if (!pipeline_icmp_allowed(n, x->now))
 		return;
+	/* The quote must show a real checksum (pipeline_offload.c). */
+	if (x->csum_partial)
+		offload_csum_complete(x, x->gso_in);
 	if (v6)
 		len = icmp_error_build6(out, &n->params.own6, orig, len, &x->icmp);
 	else
@@ -349,6 +383,16 @@ reply_icmp(struct xlation *x, uint8_t *reply, struct nat64_result *res)
 	stat_inc(&n->stats, v6 ? STAT_ICMP6ERR_SENT : STAT_ICMP4ERR_SENT);
 	res->reply_off = PKT_HEADROOM;
 	res->reply_len = len;
+}
+
+/* The header to send with a packet sent whole (zero unless offloads). */
+static void
+offload_result(const struct xlation *x, struct nat64_result *res)
+{
+	if (!x->csum_partial)
+		return;
+	res->gso = x->gso_out;
+	stat_inc(&x->n->stats, x->gso ? STAT_GSO_TRANSLATED : STAT_CSUM_PARTIAL);
 }
 
 /* The single exit. */
@@ -363,51 +407,69 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 		res->split = x->split;
 		if (x->split)
 			res->frags = x->frags;
+		else
+			offload_result(x, res);
 		return;
 	}
 	res->reason = x->reason;
 	if (v.code == VERDICT_HANDOFF) {
 		res->out = *x->p;
-		res->handoff_to = x->handoff_to;
-		res->handoff_hairpin = x->hairpin;
+		res->handoff = (struct nat64_handoff){
+			.to = x->handoff_to,
+			.hairpin = x->hairpin,
+			.from_fragments = x->from_fragments,
+			.frag_id = x->frag_id,
+			.overflow = x->overflow,
+		};
+		if (x->gso_in)
+			res->handoff.gso = *x->gso_in;
 		return;
 	}
+	res->segment = x->segment;
+	if (x->segment)
+		res->seg = x->seg;
 	if (x->icmp.family != 0 && !x->hairpin && reply)
 		reply_icmp(x, reply, res);
 }
 
 void
-pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply, struct nat64_result *res)
+pipeline_run(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+	     uint8_t *reply, struct nat64_result *res)
 {
 	struct xlation x = {.n = n, .p = p, .now = now};
+
+	if (gso && (gso->flags != 0 || gso->gso_type != GSO_NONE))
+		x.gso_in = gso;
 	bool v6 = p->len > 0 && p->data[0] >> 4 == 6;
 
 	stat_inc(&n->stats, v6 ? STAT_RECEIVED6 : STAT_RECEIVED4);
 	finish(&x, run(&x, v6), reply, res);
 }
 
-/* The 4->6 half of a hairpinned packet, from the worker that did the
- * 6->4 half (hairpin.c). */
-static struct verdict
-run_hairpin(struct xlation *x)
-{
-	struct verdict v;
-	enum stat_id rc = pkt_parse4(x->p->data, x->p->len, &x->info);
-
-	if (rc != STAT_OK)
-		return verdict_drop(x, rc);
-	v = pipeline_core4(x);
-	if (!verdict_ok(v))
-		return v;
-	stat_inc(&x->n->stats, STAT_HAIRPINNED);
-	return fragment_out(x);
-}
-
 void
-pipeline_run_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		     struct nat64_result *res)
+pipeline_run_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h, uint64_t now,
+		    uint8_t *reply, struct nat64_result *res)
 {
-	struct xlation x = {.n = n, .p = p, .now = now, .hairpin = true};
+	struct xlation x = {
+		.n = n,
+		.p = p,
+		.now = now,
+		.hairpin = h->hairpin,
+		.handed = true,
+		.from_fragments = h->from_fragments,
+		.frag_id = h->frag_id,
+		.overflow = h->overflow,
+	};
+	bool v6 = p->len > 0 && p->data[0] >> 4 == 6;
+	struct verdict v;
 
-	finish(&x, run_hairpin(&x), reply, res);
+	/* The 4->6 half of a hairpin (hairpin.c), a datagram the other worker
+	 * reassembled, or any packet whose state is here, with its offload
+	 * header. */
+	if (h->gso.flags != 0 || h->gso.gso_type != GSO_NONE)
+		x.gso_in = &h->gso;
+	v = run(&x, v6);
+	if (verdict_ok(v) && x.hairpin)
+		stat_inc(&n->stats, STAT_HAIRPINNED);
+	finish(&x, v, reply, res);
 }

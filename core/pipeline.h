@@ -106,9 +106,25 @@ struct xlation {
 	/* Output too big for the next hop, DF clear: sent as these fragments. */
 	bool split;
 	struct frag_iter frags;
+	/* Offloads (pipeline_offload.c, docs/offloads.md): the header the
+	 * packet came with (NULL: none, or nothing to do), and the one to
+	 * send it with. `gso`: a super-packet translated as one;
+	 * `csum_partial`: its TCP/UDP checksum field holds a pseudo-header sum
+	 * (the translation leaves it alone, offload_out() rewrites it). */
+	const struct gso_hdr *gso_in;
+	struct gso_hdr gso_out;
+	bool gso;
+	bool csum_partial;
+	/* The super-packet must be segmented first (STAT_GSO_SEGMENTED). */
+	bool segment;
+	struct gso_seg seg;
 	/* Recorded by the verdict helpers for the exit. */
 	enum stat_id reason;
 	unsigned int handoff_to;
+	/* Handed over by another worker: never handed on, except to the
+	 * next worker when pool4 shares overflow (`overflow` of them full). */
+	bool handed;
+	uint8_t overflow;
 	struct icmp_error icmp;
 };
 
@@ -171,9 +187,12 @@ verdict_stolen(struct xlation *x, enum stat_id why)
 
 /*
  * With several workers (port_share.h) the state of a flow lives in the
- * worker that owns its pool4 port. A packet that reached another worker
- * (a static BIB entry's IPv6 side, a hairpinned packet, a datagram
- * reassembled from IPv4 fragments) leaves untouched for the owner.
+ * worker that owns its pool4 port; a new mapping is made by the worker
+ * that owns the IPv6 source port (so that it can be kept: port
+ * preservation), from that worker's share. A packet that reached another
+ * worker (a static BIB entry's IPv6 side, a hairpinned packet, a datagram
+ * reassembled from fragments, or any packet when steering is by address)
+ * leaves untouched for the owner.
  */
 static inline bool
 foreign_port(const struct xlation *x, uint16_t port)
@@ -184,18 +203,45 @@ foreign_port(const struct xlation *x, uint16_t port)
 static inline struct verdict
 verdict_handoff(struct xlation *x, uint16_t port)
 {
+	if (x->handed)
+		return verdict_drop(x, STAT_HANDOFF_LOOP);
 	x->handoff_to = port_share_owner(port, x->n->params.share.count);
 	stat_inc(&x->n->stats, STAT_HANDOFF);
 	x->reason = STAT_HANDOFF;
 	return (struct verdict){VERDICT_HANDOFF};
 }
 
+/* No IPv6 flow state here: is the new mapping another worker's to make
+ * (the owner of the source port), unless that one's share overflowed? */
+static inline bool
+maps_elsewhere(const struct xlation *x)
+{
+	return x->overflow == 0 && foreign_port(x, x->in.src6.port);
+}
+
+/*
+ * This worker's share of pool4 is exhausted for a new mapping: the next
+ * worker tries its share (a pool4 smaller than the workers' shares, or
+ * an uneven load), until every worker has; the flow's later packets make
+ * the same round to the worker that found a port. Only the last worker
+ * counts POOL4_EXHAUSTED and answers with the ICMP error.
+ */
+static inline struct verdict
+verdict_overflow(struct xlation *x)
+{
+	x->overflow++;
+	x->handoff_to = (x->n->params.share.index + 1u) % x->n->params.share.count;
+	stat_inc(&x->n->stats, STAT_HANDOFF);
+	x->reason = STAT_HANDOFF;
+	return (struct verdict){VERDICT_HANDOFF};
+}
+
 /* pipeline.c: sequencing and the single exit. */
-void pipeline_run(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-		  struct nat64_result *res);
-/* The 4->6 half of a hairpinned packet handed over by another worker. */
-void pipeline_run_hairpin(struct nat64 *n, struct pkt *p, uint64_t now, uint8_t *reply,
-			  struct nat64_result *res);
+void pipeline_run(struct nat64 *n, struct pkt *p, const struct gso_hdr *gso, uint64_t now,
+		  uint8_t *reply, struct nat64_result *res);
+/* A packet handed over by another worker (nat64_input_handed()). */
+void pipeline_run_handed(struct nat64 *n, struct pkt *p, const struct nat64_handoff *h,
+			 uint64_t now, uint8_t *reply, struct nat64_result *res);
 /* The 4->6 steps from the incoming tuple on, for a packet already parsed
  * into x->info (an IPv4 packet, or a hairpinned one). */
 struct verdict pipeline_core4(struct xlation *x);
@@ -238,6 +284,19 @@ void outgoing_tuple4(struct xlation *x);
 /* The IPv4 address whose pool6 form is the source of the translated
  * 4->6 packet (for ICMP errors: see outgoing_tuple.c). */
 struct in_addr outgoing_tuple4_src(const struct xlation *x);
+
+/* pipeline_offload.c: the virtio_net_hdr across the steps. */
+/* After parsing: checks the header, finishes a partial checksum that
+ * can't stay partial, marks super-packets. */
+struct verdict offload_in(struct xlation *x);
+/* 6->4 after the incoming tuple, 4->6 before filtering (no state changed
+ * yet): can the super-packet go as one? Else STAT_GSO_SEGMENTED. */
+struct verdict offload_check(struct xlation *x);
+/* After translation: the header to send, the new pseudo-header sum. */
+struct verdict offload_out(struct xlation *x);
+/* Before the packet is fragmented or quoted by an ICMP error: a full
+ * checksum, `h` being the header that describes the packet now. */
+void offload_csum_complete(struct xlation *x, const struct gso_hdr *h);
 
 /* hairpin.c: RFC 6146 §3.8, after a 6->4 translation. */
 struct verdict hairpin(struct xlation *x);

@@ -166,8 +166,20 @@
 	  "ICMP errors not sent: about an ICMP error, a fragment or a non-unicast address.")       \
 	X(TCP_PROBES_SENT,                                                                         \
 	  "Probes sent to IPv6 nodes of TCP sessions whose established timer ran out.")            \
-	X(HANDOFF, "Packets handed to the worker that owns their pool4 port (static BIB, "         \
-		   "hairpinning, reassembled IPv4 fragments).")
+	X(HANDOFF, "Packets handed to the worker that owns their state (static BIB, hairpinning, " \
+		   "reassembled fragments, a source port of another worker's share).")             \
+	X(HANDOFF_LOOP, "Packet handed over by another worker that is not this one's either: "     \
+			"dropped.")                                                                \
+	/* Offloads (TUN virtio_net_hdr, docs/offloads.md) */                                      \
+	X(GSO_TRANSLATED, "Super-packets (TSO/USO) translated once, segmented by the kernel.")     \
+	X(CSUM_PARTIAL, "Packets sent with a partial checksum the kernel finishes (NEEDS_CSUM).")  \
+	X(GSO_SEGMENTED, "Super-packets segmented in software, then translated one by one "        \
+			 "(too big for the next hop, ICMP error, hairpin, header refused).")       \
+	X(GSO_REFUSED, "Super-packets whose offload header can't be translated (segmented).")      \
+	X(CSUM_SOFTWARE, "Partial checksums finished in software (UDP, fragmented, quoted by an "  \
+			 "ICMP error, IPv4 SYN, or header not translatable).")                     \
+	X(GSO_BAD, "Packet dropped: offload header unusable (checksum offsets outside the "        \
+		   "packet, a fragment with offloads, a super-packet that can't be segmented).")
 
 #define STAT_ENUM(id, text) STAT_##id,
 enum stat_id { STAT_LIST(STAT_ENUM) STAT_COUNT };

@@ -73,6 +73,10 @@ struct xlat_addrs4 {
 	/* RFC 7915 §5.1: Identification for a packet without a Fragment
 	 * header comes from the translator's generator; the caller owns it. */
 	uint16_t ipv4_id;
+	/* The TCP/UDP checksum field holds a partial (pseudo-header) sum
+	 * the kernel finishes (TUN offloads, docs/offloads.md): only the
+	 * ports change, the caller rewrites the field (gso_pseudo_csum()). */
+	bool l4_csum_partial;
 };
 
 /* Addresses for a 4->6 translation; same rules as struct xlat_addrs4. */
@@ -82,6 +86,7 @@ struct xlat_addrs6 {
 	struct taddr6 inner_src;
 	struct taddr6 inner_dst;
 	bool decrement_ttl;
+	bool l4_csum_partial; /* as in struct xlat_addrs4 */
 };
 
 /*

@@ -229,7 +229,11 @@ translate_l4(uint8_t *ip4, const struct pkt_l3 *l3, const struct xlat_addrs6 *a)
 
 	if (!l3->has_ports)
 		return; /* non-first fragment: nothing but payload here */
-	if (udp_csum_zero(ip4, l3))
+	if (a->l4_csum_partial && (l3->l4_proto == IPPROTO_TCP || l3->l4_proto == IPPROTO_UDP)) {
+		/* No RFC 1624 update: the field is not a checksum yet. */
+		xlat_put16(l4, a->src.port);
+		xlat_put16(l4 + 2, a->dst.port);
+	} else if (udp_csum_zero(ip4, l3))
 		udp_full_csum(l4, avail, &a->src, &a->dst);
 	else if (l3->l4_proto == IPPROTO_TCP || l3->l4_proto == IPPROTO_UDP)
 		xlat46_tcpudp(l4, avail, l3->l4_proto, ip4, &a->src, &a->dst);

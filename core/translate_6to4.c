@@ -206,7 +206,11 @@ translate_l4(uint8_t *ip6, const struct pkt_l3 *l3, const struct xlat_addrs4 *a)
 
 	if (!l3->has_ports)
 		return; /* non-first fragment: nothing but payload here */
-	if (l3->l4_proto == IPPROTO_TCP || l3->l4_proto == IPPROTO_UDP)
+	if (a->l4_csum_partial && (l3->l4_proto == IPPROTO_TCP || l3->l4_proto == IPPROTO_UDP)) {
+		/* No RFC 1624 update: the field is not a checksum yet. */
+		xlat_put16(l4, a->src.port);
+		xlat_put16(l4 + 2, a->dst.port);
+	} else if (l3->l4_proto == IPPROTO_TCP || l3->l4_proto == IPPROTO_UDP)
 		xlat64_tcpudp(l4, avail, l3->l4_proto, ip6, &a->src, &a->dst);
 	else if (l3->l4_proto == IPPROTO_ICMPV6)
 		xlat64_echo(l4, avail, ip6, avail, a->src.port);

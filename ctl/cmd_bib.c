@@ -1,6 +1,7 @@
 /*
- * BIB commands: display (paged with the table's own cursor), static
- * entries add and remove.
+ * BIB commands: display (every engine's table in turn, walk.h), static
+ * entries add and remove (in every engine: a static entry is configuration,
+ * replicated so whichever worker owns the flow finds it).
  */
 #include "cmd.h"
 
@@ -11,12 +12,15 @@
 #include "fmt.h"
 #include "nat64.h"
 #include "server.h"
+#include "walk.h"
 #include "wire.h"
 
 struct bib_page {
 	struct jsonw *w;
+	enum l4proto proto;
 	uint32_t limit;
 	uint32_t written;
+	unsigned int engine; /* the one walked now */
 };
 
 /* A row is one string: "IPV6 PORT IPV4 PORT static|dynamic" (as session
@@ -29,8 +33,12 @@ bib_cb(void *arg, const struct bib_entry *e)
 	struct taddr4 a4 = bib_entry_taddr4(e);
 	const char *kind = bib_entry_is_static(e) ? " static" : " dynamic";
 	char row[FMT_IPV6_MAX + FMT_IPV4_MAX + 2 * FMT_U64_MAX + 16];
-	size_t n = fmt_ipv6(row, &a6.addr);
+	size_t n;
 
+	/* Static entries are in every engine: shown once, engine 0's. */
+	if (pg->engine > 0 && bib_entry_is_static(e))
+		return 0;
+	n = fmt_ipv6(row, &a6.addr);
 	row[n++] = ' ';
 	n += fmt_u64(row + n, a6.port);
 	row[n++] = ' ';
@@ -42,21 +50,30 @@ bib_cb(void *arg, const struct bib_entry *e)
 	return ++pg->written == pg->limit;
 }
 
+static int
+bib_walk(void *arg, struct nat64 *n, unsigned int index, uint32_t *cursor)
+{
+	struct bib_page *pg = arg;
+
+	pg->engine = index;
+	return bib_foreach(nat64_bib(n), pg->proto, cursor, bib_cb, pg);
+}
+
 int
 cmd_bib_display(struct request *r)
 {
-	struct bib_page pg = {.w = r->w, .limit = request_limit(r)};
-	uint32_t cursor = (uint32_t)request_uint(r, "cursor", 0);
-	int more;
+	struct bib_page pg = {
+		.w = r->w, .proto = (enum l4proto)request_proto(r), .limit = request_limit(r)};
+	uint64_t next;
+	bool more;
 
 	jsonw_key(r->w, "entries");
 	jsonw_arr_open(r->w);
-	more = bib_foreach(nat64_bib(r->engine), (enum l4proto)request_proto(r), &cursor, bib_cb,
-			   &pg);
+	more = walk_engines(r, request_uint(r, "cursor", 0), bib_walk, &pg, &next);
 	jsonw_arr_close(r->w);
 	jsonw_key(r->w, "cursor");
 	if (more)
-		jsonw_u64(r->w, cursor);
+		jsonw_u64(r->w, next);
 	else
 		jsonw_null(r->w);
 	return 0;
@@ -87,22 +104,63 @@ bib_error(struct request *r, int rc, const char *t6, const char *t4)
 	}
 }
 
+/* Takes the entry out of engines 0 .. count - 1 again. */
+static void
+undo_add(struct request *r, unsigned int count, const struct taddr6 *a6, const struct taddr4 *a4)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		nat64_bib_remove(request_acquire(r, i), (enum l4proto)request_proto(r), a6, a4,
+				 r->now);
+		request_release(r, i);
+	}
+}
+
+/* In every engine, in order, or in none: an engine that refuses (its own
+ * dynamic entry holds one of the taddrs) undoes the ones before it, and its
+ * reason is the reply. */
 int
 cmd_bib_add(struct request *r)
 {
 	const char *t6 = request_str(r, "ipv6"), *t4 = request_str(r, "ipv4");
 	struct taddr6 a6;
 	struct taddr4 a4;
-	int rc;
+	int rc = 0;
 
 	if (!wire_parse_taddr6(t6, &a6, r->err, sizeof(r->err)) ||
 	    !wire_parse_taddr4(t4, &a4, r->err, sizeof(r->err)))
 		return -1;
-	rc = nat64_bib_add(r->engine, (enum l4proto)request_proto(r), &a6, &a4, r->now);
-	if (rc < 0)
-		return bib_error(r, rc, t6, t4);
+	for (unsigned int i = 0; i < request_engine_count(r) && rc == 0; i++) {
+		rc = nat64_bib_add(request_acquire(r, i), (enum l4proto)request_proto(r), &a6, &a4,
+				   r->now);
+		request_release(r, i);
+		if (rc < 0) {
+			undo_add(r, i, &a6, &a4);
+			return bib_error(r, rc, t6, t4);
+		}
+	}
 	r->changed |= CTL_CHANGE_BIB;
 	return 0;
+}
+
+/* From every engine: a static entry is in all of them, a dynamic one in
+ * one. 0 when some engine had it, else the first engine's error. */
+static int
+remove_everywhere(struct request *r, const struct taddr6 *a6, const struct taddr4 *a4)
+{
+	int first = 0;
+	bool removed = false;
+
+	for (unsigned int i = 0; i < request_engine_count(r); i++) {
+		int rc = nat64_bib_remove(request_acquire(r, i), (enum l4proto)request_proto(r), a6,
+					  a4, r->now);
+
+		request_release(r, i);
+		if (rc == 0)
+			removed = true;
+		else if (i == 0)
+			first = rc;
+	}
+	return removed ? 0 : first;
 }
 
 int
@@ -120,8 +178,7 @@ cmd_bib_remove(struct request *r)
 		return -1;
 	if (t4 && !wire_parse_taddr4(t4, &a4, r->err, sizeof(r->err)))
 		return -1;
-	rc = nat64_bib_remove(r->engine, (enum l4proto)request_proto(r), t6 ? &a6 : NULL,
-			      t4 ? &a4 : NULL, r->now);
+	rc = remove_everywhere(r, t6 ? &a6 : NULL, t4 ? &a4 : NULL);
 	if (rc < 0)
 		return bib_error(r, rc, t6 ? t6 : "?", t4 ? t4 : "?");
 	r->changed |= CTL_CHANGE_BIB;

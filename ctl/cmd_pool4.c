@@ -1,13 +1,19 @@
 /*
  * pool4 display commands: entries, per-address usage, per-set occupancy
- * (changes: cmd_pool4_edit.c).
+ * (changes: cmd_pool4_edit.c). pool4 is the same in every engine, so the
+ * entries and sets are engine 0's; the ports in use are the sum over the
+ * engines, each BIB counting its own. A page is read from engine 0 first
+ * (into an array), then every engine adds its counts: one engine held at a
+ * time.
  */
 #include "cmd.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "engines.h"
 #include "nat64.h"
 #include "occupancy.h"
 #include "server.h"
@@ -107,23 +113,29 @@ cmd_pool4_display(struct request *r)
 
 	jsonw_key(r->w, "entries");
 	jsonw_arr_open(r->w);
-	pool4_foreach(nat64_pool4(r->engine), (enum l4proto)request_proto(r), entry_cb, &pg);
+	pool4_foreach(nat64_pool4(request_acquire(r, 0)), (enum l4proto)request_proto(r), entry_cb,
+		      &pg);
+	request_release(r, 0);
 	page_end(&pg, pg.cursor + pg.written);
 	return 0;
 }
 
+struct usage_row {
+	struct in_addr addr;
+	uint32_t port_count;
+	uint64_t in_use;
+};
+
 struct usage_page {
 	struct page pg;
-	const struct bib *db;
 	enum l4proto proto;
+	struct usage_row *rows; /* pg.limit of them */
 };
 
 static int
 usage_cb(void *arg, struct in_addr addr, uint32_t port_count)
 {
 	struct usage_page *u = arg;
-	struct jsonw *w = u->pg.r->w;
-	char text[INET_ADDRSTRLEN];
 
 	if (ntohl(addr.s_addr) < u->pg.cursor)
 		return 0;
@@ -132,13 +144,7 @@ usage_cb(void *arg, struct in_addr addr, uint32_t port_count)
 		u->pg.next_addr = ntohl(addr.s_addr);
 		return 1;
 	}
-	u->pg.written++;
-	inet_ntop(AF_INET, &addr, text, sizeof(text));
-	jsonw_arr_open(w);
-	jsonw_str(w, text);
-	jsonw_u64(w, bib_usage4(u->db, u->proto, addr));
-	jsonw_u64(w, port_count);
-	jsonw_arr_close(w);
+	u->rows[u->pg.written++] = (struct usage_row){.addr = addr, .port_count = port_count};
 	return 0;
 }
 
@@ -149,13 +155,33 @@ cmd_pool4_usage(struct request *r)
 {
 	struct usage_page u = {
 		.pg = {.r = r, .cursor = request_uint(r, "cursor", 0), .limit = request_limit(r)},
-		.db = nat64_bib(r->engine),
 		.proto = (enum l4proto)request_proto(r),
 	};
+	char text[INET_ADDRSTRLEN];
 
+	u.rows = calloc(u.pg.limit, sizeof(*u.rows));
+	if (u.rows == NULL)
+		return request_fail(r, "pool4: out of memory");
+	pool4_foreach_address(nat64_pool4(request_acquire(r, 0)), u.proto, usage_cb, &u);
+	request_release(r, 0);
+	for (unsigned int i = 0; i < request_engine_count(r); i++) {
+		const struct bib *db = nat64_bib(request_acquire(r, i));
+
+		for (uint32_t k = 0; k < u.pg.written; k++)
+			u.rows[k].in_use += bib_usage4(db, u.proto, u.rows[k].addr);
+		request_release(r, i);
+	}
 	jsonw_key(r->w, "rows");
 	jsonw_arr_open(r->w);
-	pool4_foreach_address(nat64_pool4(r->engine), u.proto, usage_cb, &u);
+	for (uint32_t k = 0; k < u.pg.written; k++) {
+		inet_ntop(AF_INET, &u.rows[k].addr, text, sizeof(text));
+		jsonw_arr_open(r->w);
+		jsonw_str(r->w, text);
+		jsonw_u64(r->w, u.rows[k].in_use);
+		jsonw_u64(r->w, u.rows[k].port_count);
+		jsonw_arr_close(r->w);
+	}
+	free(u.rows);
 	page_end(&u.pg, u.pg.next_addr);
 	return 0;
 }
@@ -168,8 +194,8 @@ write_in_use(struct request *r, const struct pool4_set_info *set)
 
 	jsonw_key(r->w, "in_use");
 	if (set->addr_count <= LIVE_COUNT_MAX &&
-	    occupancy_count(r->engine, set->mark, set->proto, &cursor, &budget, &in_use)) {
-		jsonw_u64(r->w, in_use);
+	    occupancy_count_all(r->engines, set->mark, set->proto, &cursor, &budget, &in_use)) {
+		jsonw_u64(r->w, in_use < set->taddr_count ? in_use : set->taddr_count);
 		return;
 	}
 	if (r->occupancy && occupancy_last(r->occupancy, set->mark, set->proto, &in_use, &when)) {
@@ -181,14 +207,28 @@ write_in_use(struct request *r, const struct pool4_set_info *set)
 	jsonw_null(r->w);
 }
 
+struct sets_page {
+	struct page pg;
+	struct pool4_set_info *sets; /* pg.limit of them */
+};
+
 static int
 set_cb(void *arg, const struct pool4_set_info *set)
 {
-	struct page *pg = arg;
-	struct jsonw *w = pg->r->w;
+	struct sets_page *sp = arg;
+	uint32_t k = sp->pg.written;
 
-	if (!page_take(pg))
-		return pg->more;
+	if (!page_take(&sp->pg))
+		return sp->pg.more;
+	sp->sets[k] = *set;
+	return 0;
+}
+
+static void
+write_set(struct request *r, const struct pool4_set_info *set)
+{
+	struct jsonw *w = r->w;
+
 	jsonw_obj_open(w);
 	jsonw_key(w, "mark");
 	jsonw_u64(w, set->mark);
@@ -197,20 +237,27 @@ set_cb(void *arg, const struct pool4_set_info *set)
 	jsonw_u64(w, set->taddr_count);
 	jsonw_key(w, "addrs");
 	jsonw_u64(w, set->addr_count);
-	write_in_use(pg->r, set);
+	write_in_use(r, set);
 	jsonw_obj_close(w);
-	return 0;
 }
 
 int
 cmd_pool4_sets(struct request *r)
 {
-	struct page pg = {
-		.r = r, .cursor = request_uint(r, "cursor", 0), .limit = request_limit(r)};
+	struct sets_page sp = {
+		.pg = {.r = r, .cursor = request_uint(r, "cursor", 0), .limit = request_limit(r)}};
 
+	sp.sets = calloc(sp.pg.limit, sizeof(*sp.sets));
+	if (sp.sets == NULL)
+		return request_fail(r, "pool4: out of memory");
+	pool4_foreach_set(nat64_pool4(request_acquire(r, 0)), (enum l4proto)request_proto(r),
+			  set_cb, &sp);
+	request_release(r, 0);
 	jsonw_key(r->w, "sets");
 	jsonw_arr_open(r->w);
-	pool4_foreach_set(nat64_pool4(r->engine), (enum l4proto)request_proto(r), set_cb, &pg);
-	page_end(&pg, pg.cursor + pg.written);
+	for (uint32_t k = 0; k < sp.pg.written; k++)
+		write_set(r, &sp.sets[k]);
+	free(sp.sets);
+	page_end(&sp.pg, sp.pg.cursor + sp.pg.written);
 	return 0;
 }

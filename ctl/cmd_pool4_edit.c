@@ -6,11 +6,16 @@
  *   2. when the daemon keeps kernel plumbing after pool4 (routes to the TUN
  *      device, proxy ARP), it sees pool4 as it will be first
  *      (ctl_hooks.pool4_prepare, on a scratch copy) and may refuse;
- *   3. the engine changes; ctl_hooks.pool4_finish tells the daemon whether
- *      it did, so it commits or rolls back its side.
+ *   3. every engine changes, in order (pool4 is the same in all of them);
+ *      ctl_hooks.pool4_finish tells the daemon whether they did, so it
+ *      commits or rolls back its side.
  *
- * Only running out of memory half-way through step 3 can leave a change
- * partly made; the reply then says so.
+ * Step 3 can fail only for lack of memory, in any engine: then the engines
+ * changed so far get back the pool4 they had (a copy taken before step 2)
+ * and the reply gives the reason. BIB entries a removal without --quick
+ * took away do not come back (Jool's are gone too once its pool4 changes).
+ * Only a restore that runs out of memory as well leaves a change partly
+ * made; the reply then says so.
  */
 #include "cmd.h"
 
@@ -195,17 +200,29 @@ apply_to(struct pool4 *p, const struct pool4_op *op)
 	return rc;
 }
 
-/* Step 2: the daemon sees pool4 as it will be, on a scratch copy. */
-static int
-prepare(struct request *r, const struct pool4_op *op)
+/* A copy of `from`, or NULL when out of memory. */
+static struct pool4 *
+copy_pool4(const struct pool4 *from)
 {
-	struct pool4 *next = pool4_create();
-	int rc = next ? 0 : -ENOMEM;
+	struct pool4 *to = pool4_create();
+	int rc = to ? 0 : -ENOMEM;
 
 	for (int proto = 0; proto < L4_COUNT && rc == 0; proto++)
-		rc = pool4_foreach(nat64_pool4(r->engine), (enum l4proto)proto, copy_entry, next);
-	if (rc == 0)
-		rc = apply_to(next, op);
+		rc = pool4_foreach(from, (enum l4proto)proto, copy_entry, to);
+	if (rc < 0) {
+		pool4_destroy(to);
+		return NULL;
+	}
+	return to;
+}
+
+/* Step 2: the daemon sees pool4 as it will be, on a scratch copy. */
+static int
+prepare(struct request *r, const struct pool4 *before, const struct pool4_op *op)
+{
+	struct pool4 *next = copy_pool4(before);
+	int rc = next ? apply_to(next, op) : -ENOMEM;
+
 	if (rc < 0) {
 		pool4_destroy(next);
 		return request_fail(r, "pool4: %s", pool4_strerror(rc));
@@ -217,36 +234,102 @@ prepare(struct request *r, const struct pool4_op *op)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Step 3 for add and remove, one protocol after the other. The protocols
- * that changed are listed in the reply. */
+/* Step 3 in one engine, one protocol after the other: 0 with the protocols
+ * that changed in *protos, or a negative errno. */
 static int
-apply_engine(struct request *r, const struct pool4_op *op)
+apply_engine(struct nat64 *n, const struct pool4_op *op, uint64_t now, unsigned int *protos)
 {
 	struct pool4_entry e = op->entry;
-	unsigned int done = 0;
 
-	jsonw_key(r->w, op->kind == OP_ADD ? "added" : "removed");
-	jsonw_arr_open(r->w);
+	*protos = 0;
+	if (op->kind == OP_FLUSH) {
+		nat64_pool4_flush(n, op->quick, now);
+		*protos = (1u << L4_COUNT) - 1;
+		return 0;
+	}
 	for (e.proto = 0; e.proto < L4_COUNT; e.proto++) {
 		int rc;
 
 		if (!(op->protos & 1u << e.proto))
 			continue;
-		rc = op->kind == OP_ADD ? nat64_pool4_add(r->engine, &e, &op->iter)
-					: nat64_pool4_remove(r->engine, &e, op->quick, r->now);
+		rc = op->kind == OP_ADD ? nat64_pool4_add(n, &e, &op->iter)
+					: nat64_pool4_remove(n, &e, op->quick, now);
 		if (rc == -ENOENT && op->kind == OP_REMOVE)
 			continue;
 		if (rc < 0)
-			return request_fail(r, "pool4: %s%s", pool4_strerror(rc),
-					    done ? " (the change is only partly made)" : "");
-		jsonw_str(r->w, wire_proto_name(e.proto));
-		done++;
-		r->changed |= CTL_CHANGE_POOL4;
-		if (op->kind == OP_REMOVE && !op->quick)
-			r->changed |= CTL_CHANGE_BIB;
+			return rc;
+		*protos |= 1u << e.proto;
 	}
+	return 0;
+}
+
+static int
+restore_entry(void *ctx, const struct pool4_entry *e, const struct pool4_set_info *set)
+{
+	return nat64_pool4_add(ctx, e, &set->iterations);
+}
+
+/* Engine `n` gets pool4 `before` back (the fallback never changed). */
+static int
+restore(struct nat64 *n, const struct pool4 *before, uint64_t now)
+{
+	int rc = 0;
+
+	nat64_pool4_flush(n, true, now);
+	for (int proto = 0; proto < L4_COUNT && rc == 0; proto++)
+		rc = pool4_foreach(before, (enum l4proto)proto, restore_entry, n);
+	return rc;
+}
+
+/* Engines 0 .. last (the one that failed with `rc`) go back to `before`.
+ * Returns -1 with the reason. */
+static int
+roll_back(struct request *r, const struct pool4 *before, unsigned int last, int rc)
+{
+	bool partly = false;
+
+	for (unsigned int i = 0; i <= last; i++) {
+		if (restore(request_acquire(r, i), before, r->now) < 0)
+			partly = true;
+		request_release(r, i);
+	}
+	if (partly)
+		r->changed |= CTL_CHANGE_POOL4;
+	return request_fail(r, "pool4: %s%s", pool4_strerror(rc),
+			    partly ? " (the change is only partly made)" : "");
+}
+
+/* Step 3 in every engine. Engine 0 tells what changed (the others have the
+ * same pool4): the protocols are listed in the reply. 1 when a removal
+ * found nothing. */
+static int
+apply_all(struct request *r, const struct pool4 *before, const struct pool4_op *op)
+{
+	unsigned int protos = 0, first = 0;
+
+	for (unsigned int i = 0; i < request_engine_count(r); i++) {
+		int rc = apply_engine(request_acquire(r, i), op, r->now, &protos);
+
+		request_release(r, i);
+		if (rc < 0)
+			return roll_back(r, before, i, rc);
+		if (i == 0)
+			first = protos;
+		if (first == 0)
+			return 1; /* nothing of it anywhere */
+	}
+	r->changed |= CTL_CHANGE_POOL4;
+	if (op->kind != OP_ADD && !op->quick)
+		r->changed |= CTL_CHANGE_BIB;
+	if (op->kind == OP_FLUSH)
+		return 0;
+	jsonw_key(r->w, op->kind == OP_ADD ? "added" : "removed");
+	jsonw_arr_open(r->w);
+	for (int proto = 0; proto < L4_COUNT; proto++)
+		if (first & 1u << proto)
+			jsonw_str(r->w, wire_proto_name((enum l4proto)proto));
 	jsonw_arr_close(r->w);
-	return done ? 0 : 1;
+	return 0;
 }
 
 /* Steps 2 and 3 of every change. 1 when a removal found nothing. */
@@ -255,17 +338,18 @@ change(struct request *r, const struct pool4_op *op)
 {
 	const struct ctl_hooks *h = r->hooks;
 	bool plumbing = h && h->pool4_prepare;
+	struct pool4 *before = copy_pool4(nat64_pool4(request_acquire(r, 0)));
 	int rc;
 
-	if (plumbing && prepare(r, op) < 0)
+	request_release(r, 0);
+	if (before == NULL)
+		return request_fail(r, "pool4: out of memory");
+	if (plumbing && prepare(r, before, op) < 0) {
+		pool4_destroy(before);
 		return -1;
-	if (op->kind == OP_FLUSH) {
-		nat64_pool4_flush(r->engine, op->quick, r->now);
-		r->changed |= CTL_CHANGE_POOL4 | (op->quick ? 0 : CTL_CHANGE_BIB);
-		rc = 0;
-	} else {
-		rc = apply_engine(r, op);
 	}
+	rc = apply_all(r, before, op);
+	pool4_destroy(before);
 	if (plumbing && h->pool4_finish)
 		h->pool4_finish(h->ctx, r->changed & CTL_CHANGE_POOL4);
 	return rc;

@@ -1,10 +1,12 @@
 /*
- * session.display: one page of the session table per request.
+ * session.display: one page of the session tables per request, engine 0's
+ * table then engine 1's ... (walk.h).
  *
  * The walk covers the sessions of every protocol and filters here, so a
  * page can stop after a bounded number of sessions visited (VISIT_FACTOR
  * times the page) even when few of them are of the protocol asked for: a
- * request never stalls the packet path for a walk of the whole table. Such
+ * request never stalls the packet path for a walk of the whole table (the
+ * bound holds for the whole page, however many engines it spans). Such
  * a page may hold fewer rows than the limit, or none, with a cursor to go
  * on.
  */
@@ -14,6 +16,7 @@
 
 #include "fmt.h"
 #include "nat64.h"
+#include "walk.h"
 
 enum { VISIT_FACTOR = 4 };
 
@@ -84,27 +87,36 @@ session_cb(void *arg, const struct session *s)
 	return pg->written == pg->limit || pg->visits_left == 0;
 }
 
+static int
+session_walk(void *arg, struct nat64 *n, unsigned int index, uint32_t *cursor)
+{
+	struct session_page *pg = arg;
+
+	(void)index;
+	pg->db = nat64_bib(n);
+	return session_foreach(pg->db, L4_COUNT, cursor, session_cb, pg);
+}
+
 int
 cmd_session_display(struct request *r)
 {
 	struct session_page pg = {
 		.w = r->w,
-		.db = nat64_bib(r->engine),
 		.proto = (enum l4proto)request_proto(r),
 		.now = r->now,
 		.limit = request_limit(r),
 	};
-	uint32_t cursor = (uint32_t)request_uint(r, "cursor", 0);
-	int more;
+	uint64_t next;
+	bool more;
 
 	pg.visits_left = pg.limit * VISIT_FACTOR;
 	jsonw_key(r->w, "sessions");
 	jsonw_arr_open(r->w);
-	more = session_foreach(pg.db, L4_COUNT, &cursor, session_cb, &pg);
+	more = walk_engines(r, request_uint(r, "cursor", 0), session_walk, &pg, &next);
 	jsonw_arr_close(r->w);
 	jsonw_key(r->w, "cursor");
 	if (more)
-		jsonw_u64(r->w, cursor);
+		jsonw_u64(r->w, next);
 	else
 		jsonw_null(r->w);
 	return 0;

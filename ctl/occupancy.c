@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engines.h"
 #include "nat64.h"
 #include "wire.h"
 
@@ -115,6 +116,25 @@ occupancy_count(const struct nat64 *n, uint32_t mark, enum l4proto proto, uint32
 	return true;
 }
 
+bool
+occupancy_count_all(const struct ctl_engines *e, uint32_t mark, enum l4proto proto,
+		    uint32_t *cursor, uint64_t *budget, uint64_t *in_use)
+{
+	uint32_t c = *cursor;
+	uint64_t b = *budget;
+	bool done = true;
+
+	for (unsigned int i = 0; i < e->count; i++) {
+		c = *cursor;
+		b = *budget;
+		done = occupancy_count(e->acquire(e->ctx, i), mark, proto, &c, &b, in_use);
+		e->release(e->ctx, i);
+	}
+	*cursor = c;
+	*budget = b;
+	return done;
+}
+
 /* --- The watch ----------------------------------------------------------- */
 
 struct occupancy *
@@ -205,15 +225,22 @@ level_of(uint64_t in_use, uint64_t taddrs)
  * change refused by the rate limit is not recorded, so it is logged later
  * if it still holds. */
 static void
-evaluate(struct occupancy *o, const struct nat64 *n, uint64_t now)
+evaluate(struct occupancy *o, const struct ctl_engines *e, uint64_t now)
 {
 	struct set_state *st = get_state(o, o->mark, o->proto);
 	const char *proto = wire_proto_name(o->proto);
 	struct pool4_set_info info;
 	enum level level;
+	int rc;
 
-	if (st == NULL || pool4_get_set_info(nat64_pool4(n), o->mark, o->proto, &info) < 0)
+	if (st == NULL)
 		return;
+	rc = pool4_get_set_info(nat64_pool4(e->acquire(e->ctx, 0)), o->mark, o->proto, &info);
+	e->release(e->ctx, 0);
+	if (rc < 0)
+		return;
+	if (o->in_use > info.taddr_count)
+		o->in_use = info.taddr_count;
 	st->in_use = o->in_use;
 	st->when = now;
 	st->counted = true;
@@ -262,12 +289,13 @@ find_cb(void *arg, const struct pool4_set_info *set)
 /* Moves the pass to the first set at or after (proto, mark). False at the
  * end of the pass (which then starts over from TCP mark 0). */
 static bool
-next_set(struct occupancy *o, const struct nat64 *n)
+next_set(struct occupancy *o, const struct ctl_engines *e)
 {
 	for (; o->proto < L4_COUNT; o->proto++, o->mark = 0) {
 		struct find_ctx f = {.min_mark = o->mark};
 
-		pool4_foreach_set(nat64_pool4(n), o->proto, find_cb, &f);
+		pool4_foreach_set(nat64_pool4(e->acquire(e->ctx, 0)), o->proto, find_cb, &f);
+		e->release(e->ctx, 0);
 		if (f.found) {
 			o->mark = f.mark;
 			o->in_set = true;
@@ -294,10 +322,14 @@ advance(struct occupancy *o)
 }
 
 static void
-check_exhausted(struct occupancy *o, const struct nat64 *n, uint64_t now)
+check_exhausted(struct occupancy *o, const struct ctl_engines *e, uint64_t now)
 {
-	uint64_t cur = nat64_stats(n)->count[STAT_POOL4_EXHAUSTED];
+	uint64_t cur = 0;
 
+	for (unsigned int i = 0; i < e->count; i++) {
+		cur += nat64_stats(e->acquire(e->ctx, i))->count[STAT_POOL4_EXHAUSTED];
+		e->release(e->ctx, i);
+	}
 	if (cur < o->exhausted_seen) /* a new engine: counters restarted */
 		o->exhausted_seen = cur;
 	if (cur == o->exhausted_seen ||
@@ -313,17 +345,17 @@ check_exhausted(struct occupancy *o, const struct nat64 *n, uint64_t now)
 }
 
 void
-occupancy_tick(struct occupancy *o, const struct nat64 *n, uint64_t now)
+occupancy_tick(struct occupancy *o, const struct ctl_engines *e, uint64_t now)
 {
 	uint64_t budget = OCCUPANCY_BUDGET;
 
-	check_exhausted(o, n, now);
+	check_exhausted(o, e, now);
 	while (budget > 0) {
-		if (!o->in_set && !next_set(o, n))
+		if (!o->in_set && !next_set(o, e))
 			return;
-		if (!occupancy_count(n, o->mark, o->proto, &o->cursor, &budget, &o->in_use))
+		if (!occupancy_count_all(e, o->mark, o->proto, &o->cursor, &budget, &o->in_use))
 			return;
-		evaluate(o, n, now);
+		evaluate(o, e, now);
 		advance(o);
 	}
 }

@@ -8,6 +8,11 @@
  * address shared by two marks counts its entries in both sets, never more
  * than the set's own ports.
  *
+ * With several engines (engines.h) each counts the ports its own BIB uses
+ * (every worker allocates from its own share of each range) and the set's
+ * figure is the sum, capped at the set's size. A static BIB entry is in
+ * every engine, so it counts once per engine: a small overestimate.
+ *
  * Counting costs one hash lookup per address, so it is done in slices: the
  * watch counts at most OCCUPANCY_BUDGET addresses per tick and evaluates a
  * set when its pass is complete (a /16 needs a few ticks).
@@ -30,6 +35,7 @@
 #include "types.h"
 
 struct nat64;
+struct ctl_engines;
 struct occupancy;
 
 enum {
@@ -48,12 +54,16 @@ enum {
  */
 bool occupancy_count(const struct nat64 *n, uint32_t mark, enum l4proto proto, uint32_t *cursor,
 		     uint64_t *budget, uint64_t *in_use);
+/* The same over every engine (one held at a time), adding up: each engine
+ * counts the same addresses, so *budget and *cursor end as for one. */
+bool occupancy_count_all(const struct ctl_engines *e, uint32_t mark, enum l4proto proto,
+			 uint32_t *cursor, uint64_t *budget, uint64_t *in_use);
 
 struct occupancy *occupancy_create(void);
 void occupancy_destroy(struct occupancy *o);
 
 /* One slice of the watch at `now` (ms). Lines to log are queued. */
-void occupancy_tick(struct occupancy *o, const struct nat64 *n, uint64_t now);
+void occupancy_tick(struct occupancy *o, const struct ctl_engines *e, uint64_t now);
 /* The next queued line: true and the line in `line`, or false. */
 bool occupancy_pop_line(struct occupancy *o, char *line, size_t len);
 

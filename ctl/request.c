@@ -7,11 +7,13 @@
  */
 #include "request.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "engines.h"
 #include "server.h"
 #include "wire.h"
 
@@ -44,6 +46,12 @@ struct command {
 #define CURSOR                                                                                     \
 	{                                                                                          \
 		"cursor", ARG_UINT, false, U32                                                     \
+	}
+/* Tables spread over the engines: (engine << 32) | that engine's cursor.
+ * JSON integers, never doubles: jansson and the cli keep all 63 bits. */
+#define CURSOR64                                                                                   \
+	{                                                                                          \
+		"cursor", ARG_UINT, false, 0, INT64_MAX                                            \
 	}
 #define LIMIT                                                                                      \
 	{                                                                                          \
@@ -81,14 +89,14 @@ static const struct command commands[] = {
 	  {"mark", ARG_UINT, false, U32},
 	  {"quick", ARG_BOOL, false, 0, 0}}},
 	{"pool4.flush", cmd_pool4_flush, {{"quick", ARG_BOOL, false, 0, 0}}},
-	{"bib.display", cmd_bib_display, {PROTOCOL, CURSOR, LIMIT}},
+	{"bib.display", cmd_bib_display, {PROTOCOL, CURSOR64, LIMIT}},
 	{"bib.add",
 	 cmd_bib_add,
 	 {PROTOCOL, {"ipv6", ARG_STR, true, 0, 0}, {"ipv4", ARG_STR, true, 0, 0}}},
 	{"bib.remove",
 	 cmd_bib_remove,
 	 {PROTOCOL, {"ipv6", ARG_STR, false, 0, 0}, {"ipv4", ARG_STR, false, 0, 0}}},
-	{"session.display", cmd_session_display, {PROTOCOL, CURSOR, LIMIT}},
+	{"session.display", cmd_session_display, {PROTOCOL, CURSOR64, LIMIT}},
 	{"stats.display", cmd_stats_display, {{0}}},
 	{"global.display", cmd_global_display, {{0}}},
 	{"global.update",
@@ -274,13 +282,17 @@ parse(struct request *r, const uint8_t *text, size_t len)
 }
 
 unsigned int
-request_handle(struct nat64 *engine, const struct ctl_hooks *hooks,
+request_handle(const struct ctl_engines *engines, const struct ctl_hooks *hooks,
 	       const struct occupancy *occupancy, uint64_t now, const uint8_t *text, size_t len,
 	       struct buf *out)
 {
 	struct jsonw w;
-	struct request r = {
-		.engine = engine, .hooks = hooks, .occupancy = occupancy, .now = now, .w = &w};
+	struct request r = {.engines = engines,
+			    .held = -1,
+			    .hooks = hooks,
+			    .occupancy = occupancy,
+			    .now = now,
+			    .w = &w};
 	size_t start = out->len;
 	const struct command *c = NULL;
 	int rc = -1;
@@ -290,12 +302,13 @@ request_handle(struct nat64 *engine, const struct ctl_hooks *hooks,
 	jsonw_key(&w, "ok");
 	jsonw_bool(&w, true);
 	if (parse(&r, text, len) == 0 && (c = check(&r)) != NULL) {
-		if (engine == NULL)
+		if (engines == NULL || engines->count == 0)
 			request_fail(&r, "the translator is not running");
 		else
 			rc = c->run(&r);
 	}
 	json_decref(r.args);
+	assert(r.held < 0);
 	if (rc < 0) {
 		/* Whatever the command wrote goes: the reply is the error alone. */
 		out->len = start;
@@ -307,6 +320,28 @@ request_handle(struct nat64 *engine, const struct ctl_hooks *hooks,
 	}
 	jsonw_obj_close(&w);
 	return r.changed;
+}
+
+unsigned int
+request_engine_count(const struct request *r)
+{
+	return r->engines->count;
+}
+
+struct nat64 *
+request_acquire(struct request *r, unsigned int i)
+{
+	assert(r->held < 0 && i < r->engines->count);
+	r->held = (int)i;
+	return r->engines->acquire(r->engines->ctx, i);
+}
+
+void
+request_release(struct request *r, unsigned int i)
+{
+	assert(r->held == (int)i);
+	r->engines->release(r->engines->ctx, i);
+	r->held = -1;
 }
 
 const char *

@@ -17,13 +17,15 @@
 #include "jsonw.h"
 
 struct nat64;
+struct ctl_engines;
 struct ctl_hooks;
 struct ctl_server;
 struct occupancy;
 
 struct request {
 	json_t *args; /* the request object, checked against the table */
-	struct nat64 *engine;
+	const struct ctl_engines *engines;
+	int held; /* the engine acquired now, -1: none (engines.h: one at a time) */
 	const struct ctl_hooks *hooks;
 	const struct occupancy *occupancy; /* the watch's last counts */
 	uint64_t now;                      /* ms, the engine's clock */
@@ -33,13 +35,20 @@ struct request {
 };
 
 /*
- * Handles the request `text` (`len` bytes of JSON) and writes the reply
- * JSON (no length prefix) into `out`. Returns the enum ctl_change bits of
- * what changed (0 when the request failed or only read).
+ * Handles the request `text` (`len` bytes of JSON) against `engines` (NULL:
+ * the translator is not running) and writes the reply JSON (no length
+ * prefix) into `out`. Returns the enum ctl_change bits of what changed (0
+ * when the request failed or only read).
  */
-unsigned int request_handle(struct nat64 *engine, const struct ctl_hooks *hooks,
+unsigned int request_handle(const struct ctl_engines *engines, const struct ctl_hooks *hooks,
 			    const struct occupancy *occupancy, uint64_t now, const uint8_t *text,
 			    size_t len, struct buf *out);
+
+/* The engines, one at a time: acquire engine i (none may be held), work
+ * on it without calling hooks, release it. */
+unsigned int request_engine_count(const struct request *r);
+struct nat64 *request_acquire(struct request *r, unsigned int i);
+void request_release(struct request *r, unsigned int i);
 
 /* Arguments, already checked: NULL / `dflt` when absent. */
 const char *request_str(const struct request *r, const char *name);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "engines.h"
 #include "occupancy.h"
 #include "request.h"
 #include "wire.h"
@@ -55,8 +56,8 @@ struct ctl_server {
 	bool paused; /* accept(2) failed for lack of fds: the timer resumes it */
 	bool full;   /* every client slot taken: a close resumes it */
 	char path[CTL_PATH_MAX];
-	ino_t inode; /* of our socket file, so close unlinks only ours */
-	struct nat64 *engine;
+	ino_t inode;                /* of our socket file, so close unlinks only ours */
+	struct ctl_engines engines; /* a copy; count 0: none (not running) */
 	struct ctl_hooks hooks;
 	struct client **clients;
 	unsigned int max_clients;
@@ -196,8 +197,8 @@ fail:
 }
 
 struct ctl_server *
-ctl_server_open(const struct ctl_config *cfg, struct nat64 *engine, const struct ctl_hooks *hooks,
-		char *err, size_t errlen)
+ctl_server_open(const struct ctl_config *cfg, const struct ctl_engines *engines,
+		const struct ctl_hooks *hooks, char *err, size_t errlen)
 {
 	const char *dir = cfg->dir ? cfg->dir : CTL_DIR_DEFAULT;
 	const char *instance = cfg->instance ? cfg->instance : CTL_INSTANCE_DEFAULT;
@@ -209,7 +210,7 @@ ctl_server_open(const struct ctl_config *cfg, struct nat64 *engine, const struct
 		return NULL;
 	}
 	s->listen_fd = s->epfd = s->timer_fd = -1;
-	s->engine = engine;
+	ctl_server_set_engine(s, engines);
 	if (hooks)
 		s->hooks = *hooks;
 	s->max_clients = cfg->max_clients ? cfg->max_clients : CTL_CLIENTS_DEFAULT;
@@ -310,9 +311,12 @@ ctl_server_fd(const struct ctl_server *s)
 }
 
 void
-ctl_server_set_engine(struct ctl_server *s, struct nat64 *engine)
+ctl_server_set_engine(struct ctl_server *s, const struct ctl_engines *engines)
 {
-	s->engine = engine;
+	if (engines)
+		s->engines = *engines;
+	else
+		s->engines = (struct ctl_engines){.count = 0};
 }
 
 void
@@ -320,9 +324,9 @@ ctl_server_tick(struct ctl_server *s)
 {
 	char line[512];
 
-	if (s == NULL || s->engine == NULL)
+	if (s == NULL || s->engines.count == 0)
 		return;
-	occupancy_tick(s->occupancy, s->engine, now_ms(s));
+	occupancy_tick(s->occupancy, &s->engines, now_ms(s));
 	while (occupancy_pop_line(s->occupancy, line, sizeof(line)))
 		log_line(s, CTL_LOG_WARNING, "%s", line);
 }
@@ -449,8 +453,8 @@ run_request(struct ctl_server *s, struct client *c)
 
 	buf_reset(&c->out);
 	buf_append(&c->out, "\0\0\0\0", CTL_HEADER_LEN);
-	changed = request_handle(s->engine, &s->hooks, s->occupancy, now_ms(s), c->in.data,
-				 c->in.len, &c->out);
+	changed = request_handle(s->engines.count ? &s->engines : NULL, &s->hooks, s->occupancy,
+				 now_ms(s), c->in.data, c->in.len, &c->out);
 	if (buf_failed(&c->out))
 		error_reply(c, "out of memory building the reply");
 	else

@@ -8,7 +8,7 @@
  * anything needs attention) and calls ctl_server_on_event(), which has the
  * signature of the daemon loop's fd callback:
  *
- *   s = ctl_server_open(&cfg, engine, &hooks, err, sizeof(err));
+ *   s = ctl_server_open(&cfg, &engines, &hooks, err, sizeof(err));
  *   loop_add_fd(loop, ctl_server_fd(s), EPOLLIN, ctl_server_on_event, s);
  *
  * Each call handles at most CTL_EVENTS ready sockets and at most one
@@ -16,8 +16,9 @@
  * waits a few milliseconds at worst; epoll is level-triggered, so the rest
  * comes on the next turn of the loop. Sockets are non-blocking; a client
  * that does not read its replies has its requests left unread until its
- * output drains. Everything runs in the daemon's thread: the engine is
- * used between packets, never concurrently.
+ * output drains. Everything runs in the daemon's main thread; the engines
+ * (one per worker, engines.h) are used one at a time, each while its
+ * worker is paused.
  */
 #ifndef NAT64_CTL_SERVER_H
 #define NAT64_CTL_SERVER_H
@@ -27,7 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct nat64;
+struct ctl_engines;
 struct pool4;
 struct ctl_server;
 
@@ -50,7 +51,7 @@ struct ctl_hooks {
 	/*
 	 * `file handle`: apply Jool's atomic JSON configuration `text` to the
 	 * instance, all or nothing. 0, or -1 with one line in `err` (then
-	 * nothing changed). If it replaces the engine, it calls
+	 * nothing changed). If it replaces the engines, it calls
 	 * ctl_server_set_engine() before returning. NULL: the command is
 	 * refused.
 	 */
@@ -60,7 +61,7 @@ struct ctl_hooks {
 	 * (routes to the TUN device, proxy ARP) changes all or nothing with it:
 	 * pool4_prepare() gets pool4 as it will be (a scratch copy, valid during
 	 * the call): the daemon plans and adds what is missing, or refuses with
-	 * -1 and one line in `err` (nothing changes). Then the engine changes
+	 * -1 and one line in `err` (nothing changes). Then the engines change
 	 * and pool4_finish() says whether it did: the daemon commits (removes
 	 * what is no longer needed, sets the empty-pool4 fallback) or rolls
 	 * back. pool4_prepare NULL: pool4 changes touch the engine only.
@@ -96,8 +97,12 @@ enum {
  * Creates the socket (a stale one left by a dead daemon is unlinked; a live
  * one is an error) and the server's epoll set. Call as root, before
  * dropping privileges. NULL with one line in `err` on failure.
+ *
+ * `engines` is copied (the struct, not what its ctx points to, which must
+ * outlive the server or the next ctl_server_set_engine()). NULL: no engine
+ * yet; requests that need one are answered "the translator is not running".
  */
-struct ctl_server *ctl_server_open(const struct ctl_config *cfg, struct nat64 *engine,
+struct ctl_server *ctl_server_open(const struct ctl_config *cfg, const struct ctl_engines *engines,
 				   const struct ctl_hooks *hooks, char *err, size_t errlen);
 /* Closes every client and the socket, and unlinks its path (if still ours). */
 void ctl_server_close(struct ctl_server *s);
@@ -108,8 +113,9 @@ const char *ctl_server_path(const struct ctl_server *s);
 int ctl_server_fd(const struct ctl_server *s);
 /* Handles what is ready; `arg` is the server (a loop_fd_cb). */
 void ctl_server_on_event(void *arg, int fd, uint32_t events);
-/* The engine requests act on from now on (after a reload built a new one). */
-void ctl_server_set_engine(struct ctl_server *s, struct nat64 *engine);
+/* The engines requests act on from now on (after a reload built new ones,
+ * or the number of workers changed): copied as by ctl_server_open(). */
+void ctl_server_set_engine(struct ctl_server *s, const struct ctl_engines *engines);
 /*
  * Call from the daemon's periodic timer (every second or two): watches
  * pool4 occupancy and logs, rate-limited, when a set goes above 90% full,

@@ -22,16 +22,19 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engines.h"
 #include "log.h"
 #include "loop.h"
 #include "nat64.h"
 #include "netlink.h"
 #include "plumb.h"
+#include "steer.h"
 #include "pump.h"
 #include "rfc6052.h"
 #include "server.h"
 #include "sysctl.h"
 #include "tun.h"
+#include "workers.h"
 
 /* Own IPv4 addresses considered (pool4 on them, the empty-pool4 fallback). */
 enum { OWN_MAX = 64 };
@@ -197,29 +200,49 @@ fill_pool4(struct nat64 *n, const struct config_pool4 *v, size_t count)
 	return 0;
 }
 
-static int
-replace_pool4(struct instance *in, const struct config *c, char *err, size_t errlen)
-{
-	struct saved_pool4 old = {0};
-	int r = save_pool4(in->engine, &old);
+/*
+ * Runs `fn` on every engine, one paused worker at a time. When engine k
+ * fails, `undo` (if any) runs on engines 0..k-1 and the error is returned:
+ * the engines are configured alike, so only memory can fail after the
+ * first one, and then they end up as they were.
+ */
+typedef int (*engine_fn)(struct nat64 *n, void *ctx, char *err, size_t errlen);
 
-	if (r == 0)
-		r = fill_pool4(in->engine, c->pool4, c->pool4_count);
-	if (r != 0) {
-		/* The scratch pool4 took every entry: only memory can fail here. */
-		snprintf(err, errlen, "pool4: %s", pool4_strerror(r));
-		if (fill_pool4(in->engine, old.v, old.n) != 0)
-			log_warnx("pool4 could not be restored after a failed change");
+static int
+each_engine(struct instance *in, engine_fn fn, engine_fn undo, void *ctx, char *err, size_t errlen)
+{
+	char why[256];
+	unsigned int k;
+	int r = 0;
+
+	for (k = 0; k < in->nworkers && r == 0; k++) {
+		r = fn(workers_acquire(in->workers, k), ctx, err, errlen);
+		workers_release(in->workers, k);
 	}
-	free(old.v);
-	return r ? -1 : 0;
+	if (r == 0)
+		return 0;
+	for (unsigned int i = 0; undo && i + 1 < k; i++) {
+		if (undo(workers_acquire(in->workers, i), ctx, why, sizeof(why)) != 0)
+			log_warnx("worker %u could not be restored after a failed change: %s", i,
+				  why);
+		workers_release(in->workers, i);
+	}
+	return r;
 }
 
+struct engine_change {
+	const struct config *c;
+	bool fallback;
+	const struct in_addr *own;
+	size_t nown;
+	struct globals old_globals;
+	struct saved_pool4 old_pool4;
+};
+
 static int
-set_fallback(struct instance *in, bool fallback, const struct in_addr *own, size_t nown, char *err,
-	     size_t errlen)
+set_fallback(struct nat64 *n, const struct engine_change *ch, char *err, size_t errlen)
 {
-	int r = nat64_pool4_set_fallback(in->engine, own, fallback ? nown : 0);
+	int r = nat64_pool4_set_fallback(n, ch->own, ch->fallback ? ch->nown : 0);
 
 	if (r != 0) {
 		snprintf(err, errlen, "pool4 fallback: %s", strerror(-r));
@@ -228,12 +251,94 @@ set_fallback(struct instance *in, bool fallback, const struct in_addr *own, size
 	return 0;
 }
 
+/* Globals, then pool4: each step undone if a later one fails. */
 static int
-add_bib(struct instance *in, const struct config *c, char *err, size_t errlen)
+engine_apply_one(struct nat64 *n, void *ctx, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < c->bib_count; i++) {
-		const struct config_bib *b = &c->bib[i];
-		int r = nat64_bib_add(in->engine, b->proto, &b->addr6, &b->addr4, clock_mono_ms());
+	struct engine_change *ch = ctx;
+	char why[256];
+	int r;
+
+	if (nat64_set_globals(n, &ch->c->globals, err, errlen) != 0)
+		return -1;
+	r = fill_pool4(n, ch->c->pool4, ch->c->pool4_count);
+	if (r != 0)
+		/* The scratch pool4 took every entry: only memory can fail here. */
+		snprintf(err, errlen, "pool4: %s", pool4_strerror(r));
+	if (r == 0 && set_fallback(n, ch, err, errlen) == 0)
+		return 0;
+	if (fill_pool4(n, ch->old_pool4.v, ch->old_pool4.n) != 0)
+		log_warnx("pool4 could not be restored after a failed change");
+	if (nat64_set_globals(n, &ch->old_globals, why, sizeof(why)) != 0)
+		log_warnx("globals could not be restored after a failed change: %s", why);
+	return -1;
+}
+
+static int
+engine_restore_one(struct nat64 *n, void *ctx, char *err, size_t errlen)
+{
+	struct engine_change *ch = ctx;
+
+	if (fill_pool4(n, ch->old_pool4.v, ch->old_pool4.n) != 0) {
+		snprintf(err, errlen, "pool4: out of memory");
+		return -1;
+	}
+	return nat64_set_globals(n, &ch->old_globals, err, errlen);
+}
+
+static int
+engine_apply(struct instance *in, const struct config *c, bool fallback, const struct in_addr *own,
+	     size_t nown, char *err, size_t errlen)
+{
+	struct engine_change ch = {
+		.c = c,
+		.fallback = fallback,
+		.own = own,
+		.nown = nown,
+		.old_globals = *nat64_globals(in->engine),
+	};
+	int r = save_pool4(in->engine, &ch.old_pool4);
+
+	if (r != 0)
+		snprintf(err, errlen, "pool4: out of memory");
+	else
+		r = each_engine(in, engine_apply_one, engine_restore_one, &ch, err, errlen);
+	free(ch.old_pool4.v);
+	return r ? -1 : 0;
+}
+
+static int
+fallback_one(struct nat64 *n, void *ctx, char *err, size_t errlen)
+{
+	return set_fallback(n, ctx, err, errlen);
+}
+
+static int
+fallback_all(struct instance *in, bool fallback, const struct in_addr *own, size_t nown, char *err,
+	     size_t errlen)
+{
+	struct engine_change ch = {.fallback = fallback, .own = own, .nown = nown};
+
+	return each_engine(in, fallback_one, NULL, &ch, err, errlen);
+}
+
+/* The first configuration: the engines are new, so static BIB entries count
+ * (in every engine: the data path hands their packets to the owner of the
+ * port, core/port_share.h). */
+static int
+engine_first_one(struct nat64 *n, void *ctx, char *err, size_t errlen)
+{
+	struct engine_change *ch = ctx;
+
+	if (fill_pool4(n, ch->c->pool4, ch->c->pool4_count) != 0) {
+		snprintf(err, errlen, "pool4: out of memory");
+		return -1;
+	}
+	if (set_fallback(n, ch, err, errlen))
+		return -1;
+	for (size_t i = 0; i < ch->c->bib_count; i++) {
+		const struct config_bib *b = &ch->c->bib[i];
+		int r = nat64_bib_add(n, b->proto, &b->addr6, &b->addr4, clock_mono_ms());
 
 		if (r != 0) {
 			snprintf(err, errlen, "bib[%zu]: %s", i, strerror(-r));
@@ -241,24 +346,6 @@ add_bib(struct instance *in, const struct config *c, char *err, size_t errlen)
 		}
 	}
 	return 0;
-}
-
-/* Globals, then pool4: each step undone if a later one fails. */
-static int
-engine_apply(struct instance *in, const struct config *c, bool fallback, const struct in_addr *own,
-	     size_t nown, char *err, size_t errlen)
-{
-	struct globals old = *nat64_globals(in->engine);
-	char why[256];
-
-	if (nat64_set_globals(in->engine, &c->globals, err, errlen) != 0)
-		return -1;
-	if (replace_pool4(in, c, err, errlen) == 0 &&
-	    set_fallback(in, fallback, own, nown, err, errlen) == 0)
-		return 0;
-	if (nat64_set_globals(in->engine, &old, why, sizeof(why)) != 0)
-		log_warnx("globals could not be restored after a failed change: %s", why);
-	return -1;
 }
 
 /* ---- one configuration change ---- */
@@ -334,18 +421,16 @@ err_free:
 static int
 apply_first(struct instance *in, const struct config *c, char *err, size_t errlen)
 {
+	struct engine_change first;
 	struct change ch = {0};
 
 	if (prepare(in, c, &ch, err, errlen))
 		return -1;
 	if (plumb_add(in->plumb, ch.plan, err, errlen))
 		goto err_free;
-	if (fill_pool4(in->engine, c->pool4, c->pool4_count) != 0) {
-		snprintf(err, errlen, "pool4: out of memory");
-		goto err_rollback;
-	}
-	if (set_fallback(in, ch.fallback, ch.own, ch.nown, err, errlen) ||
-	    add_bib(in, c, err, errlen))
+	first = (struct engine_change){
+		.c = c, .fallback = ch.fallback, .own = ch.own, .nown = ch.nown};
+	if (each_engine(in, engine_first_one, NULL, &first, err, errlen))
 		goto err_rollback;
 	plumb_commit(in->plumb, ch.plan);
 	log_pool4(c, ch.fallback, ch.nown);
@@ -390,7 +475,7 @@ on_tick(void *arg)
 {
 	struct instance *in = arg;
 
-	nat64_tick(in->engine, clock_mono_ms(), pump_emit, in->pump);
+	/* The workers run their engines' periodic work themselves. */
 	ctl_server_tick(in->ctl);
 }
 
@@ -408,6 +493,35 @@ on_signal(void *arg, int signo)
 }
 
 /* ---- start and stop ---- */
+
+/* One engine per queue, each with its share of the pool4 ports, and the
+ * workers that run them (started later, by setup_loop()). */
+static int
+create_workers(struct instance *in, const struct config *c, struct nat64_params *p, char *err,
+	       size_t errlen)
+{
+	struct nat64 *engines[OPTIONS_WORKERS_MAX] = {0};
+	uint32_t rate = p->icmp_errors_per_sec;
+	unsigned int i;
+
+	/* --icmp-rate is the instance's: each worker its part (rounded up). */
+	p->icmp_errors_per_sec = rate / in->nworkers + (rate % in->nworkers != 0);
+	for (i = 0; i < in->nworkers; i++) {
+		p->share = (struct port_share){(uint16_t)i, (uint16_t)in->nworkers};
+		if (nat64_create(&engines[i], &c->globals, p, err, errlen) != 0)
+			goto err;
+		nat64_set_log_hook(engines[i], on_bib_event, in);
+	}
+	if (workers_create(&in->workers, in->nworkers, in->tun_fds, engines, in->opt.offload, err,
+			   errlen) != 0)
+		return -1; /* it destroyed the engines */
+	in->engine = engines[0];
+	return 0;
+err:
+	while (i-- > 0)
+		nat64_destroy(engines[i]);
+	return -1;
+}
 
 static int
 engine_create(struct instance *in, const struct config *c, char *err, size_t errlen)
@@ -433,23 +547,79 @@ engine_create(struct instance *in, const struct config *c, char *err, size_t err
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -1;
 	}
-	if (nat64_create(&in->engine, &c->globals, &p, err, errlen) != 0)
-		return -1;
-	nat64_set_log_hook(in->engine, on_bib_event, in);
+	return create_workers(in, c, &p, err, errlen);
+}
+
+/* --workers, or one per CPU. */
+static unsigned int
+workers_wanted(const struct options *o)
+{
+	long cpus;
+
+	if (o->workers != 0)
+		return o->workers;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus > OPTIONS_WORKERS_MAX ? OPTIONS_WORKERS_MAX : (unsigned int)cpus;
+}
+
+/* Steering for several queues, or one worker (the other queues closed). */
+static int
+steer_queues(struct instance *in, char *err, size_t errlen)
+{
+	char why[256];
+	int r;
+
+	if (in->nworkers == 1)
+		return 0;
+	r = steer_attach(in->tun_fds[0], in->nworkers, why, sizeof(why));
+	if (r == 0) {
+		log_info("TUN device %s: %u queues, eBPF steering by port share and IPv6 source",
+			 in->tun_name, in->nworkers);
+		return 0;
+	}
+	log_warnx("TUN device %s: no eBPF steering (%s): running 1 worker instead of %u",
+		  in->tun_name, why, in->nworkers);
+	while (in->nworkers > 1)
+		tun_close(in->tun_fds[--in->nworkers]);
+	(void)err;
+	(void)errlen;
 	return 0;
+}
+
+/*
+ * Several workers need a multi-queue device and the steering program that
+ * sends each packet to the worker owning its state (io/steer.h); without
+ * steering, one worker.
+ */
+static int
+open_queues(struct instance *in, char *err, size_t errlen)
+{
+	unsigned int want = workers_wanted(&in->opt);
+	int flags = pump_tun_flags(in->opt.offload);
+	int r;
+
+	if (want > 1)
+		r = tun_open_queues(in->opt.tun, in->opt.mtu, flags, want, in->tun_fds,
+				    in->tun_name);
+	else
+		r = in->tun_fds[0] = tun_open(in->opt.tun, in->opt.mtu, flags, in->tun_name);
+	if (r < 0) {
+		snprintf(err, errlen, "TUN device %s: %s%s", in->opt.tun, strerror(-r),
+			 r == -EBUSY ? " (another nat64d instance has it? use -i or --tun)" : "");
+		return -1;
+	}
+	in->nworkers = want;
+	return steer_queues(in, err, errlen);
 }
 
 static int
 open_tun(struct instance *in, char *err, size_t errlen)
 {
-	int fd = tun_open(in->opt.tun, in->opt.mtu, 0, in->tun_name);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "TUN device %s: %s%s", in->opt.tun, strerror(-fd),
-			 fd == -EBUSY ? " (another nat64d instance has it? use -i or --tun)" : "");
+	if (open_queues(in, err, errlen))
 		return -1;
-	}
-	in->tun_fd = fd;
+	in->tun_fd = in->tun_fds[0];
 	in->tun_ifindex = tun_ifindex(in->tun_name);
 	if (in->tun_ifindex < 0) {
 		snprintf(err, errlen, "TUN device %s: %s", in->tun_name,
@@ -457,6 +627,10 @@ open_tun(struct instance *in, char *err, size_t errlen)
 		return -1;
 	}
 	log_info("TUN device %s up, mtu %u", in->tun_name, in->opt.mtu);
+	if (in->opt.offload)
+		pump_offload_enable(in->tun_fd, in->tun_name);
+	else
+		log_info("%s: offloads off (--offload off)", in->tun_name);
 	return 0;
 }
 
@@ -585,13 +759,29 @@ ctl_pool4_finish(void *ctx, bool applied)
 	if (applied) {
 		plumb_commit(in->plumb, in->ctl_plan);
 		if (own_addresses(in, own, &nown, err, sizeof(err)) ||
-		    set_fallback(in, in->ctl_fallback, own, nown, err, sizeof(err)))
+		    fallback_all(in, in->ctl_fallback, own, nown, err, sizeof(err)))
 			log_warnx("%s", err);
 	} else {
 		plumb_rollback(in->plumb);
 	}
 	plumb_plan_free(in->ctl_plan);
 	in->ctl_plan = NULL;
+}
+
+static struct nat64 *
+ctl_acquire(void *ctx, unsigned int i)
+{
+	struct instance *in = ctx;
+
+	return workers_acquire(in->workers, i);
+}
+
+static void
+ctl_release(void *ctx, unsigned int i)
+{
+	struct instance *in = ctx;
+
+	workers_release(in->workers, i);
 }
 
 static int
@@ -611,7 +801,15 @@ ctl_open(struct instance *in, char *err, size_t errlen)
 		.group = in->opt.ctl_group,
 	};
 
-	in->ctl = ctl_server_open(&cc, in->engine, &hooks, err, errlen);
+	/* The control socket pauses one worker at a time (workers.h). */
+	struct ctl_engines engines = {
+		.count = in->nworkers,
+		.acquire = ctl_acquire,
+		.release = ctl_release,
+		.ctx = in,
+	};
+
+	in->ctl = ctl_server_open(&cc, &engines, &hooks, err, errlen);
 	if (in->ctl == NULL)
 		return -1;
 	log_info("control socket %s", ctl_server_path(in->ctl));
@@ -623,13 +821,7 @@ setup_loop(struct instance *in, char *err, size_t errlen)
 {
 	int r;
 
-	if (pump_create(&in->pump, in->tun_fd, in->engine) != 0) {
-		snprintf(err, errlen, "packet buffers: out of memory");
-		return -1;
-	}
 	r = loop_create(&in->loop);
-	if (r == 0)
-		r = loop_add_fd(in->loop, in->tun_fd, EPOLLIN, pump_on_readable, in->pump);
 	if (r == 0)
 		r = loop_set_timer(in->loop, 1000, on_tick, in);
 	if (r == 0 && ctl_open(in, err, errlen) != 0)
@@ -647,7 +839,7 @@ setup_loop(struct instance *in, char *err, size_t errlen)
 		snprintf(err, errlen, "event loop: %s", strerror(-r));
 		return -1;
 	}
-	return 0;
+	return workers_start(in->workers, err, errlen);
 }
 
 int
@@ -699,8 +891,7 @@ void
 instance_stop(struct instance *in)
 {
 	in->stopping = true;
-	if (in->loop && in->tun_fd >= 0)
-		loop_del_fd(in->loop, in->tun_fd);
+	workers_stop(in->workers);
 	if (in->ctl) {
 		loop_del_fd(in->loop, ctl_server_fd(in->ctl));
 		ctl_server_close(in->ctl);
@@ -708,13 +899,12 @@ instance_stop(struct instance *in)
 	}
 	plumb_destroy(in->plumb);
 	in->plumb = NULL;
-	pump_destroy(in->pump);
-	in->pump = NULL;
-	if (in->engine)
-		nat64_destroy(in->engine);
+	workers_destroy(in->workers); /* and the engines */
+	in->workers = NULL;
 	in->engine = NULL;
-	if (in->tun_fd >= 0)
-		tun_close(in->tun_fd);
+	for (unsigned int i = 0; i < in->nworkers; i++)
+		tun_close(in->tun_fds[i]);
+	in->nworkers = 0;
 	in->tun_fd = -1;
 	if (in->nl)
 		netlink_close(in->nl);

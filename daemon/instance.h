@@ -4,8 +4,9 @@
  * that SIGHUP (and later the control socket's `file handle`) make.
  *
  * For the control socket (ctl/): register fds with loop_add_fd(in->loop,
- * ...); read the engine through in->engine; apply a parsed file with
- * instance_apply(). Everything runs in the loop's thread.
+ * ...); reach the engines through workers_acquire(); apply a parsed file
+ * with instance_apply(). Everything but the packets runs in the loop's
+ * thread; the packets run in the worker threads (workers.h).
  */
 #ifndef NAT64_DAEMON_INSTANCE_H
 #define NAT64_DAEMON_INSTANCE_H
@@ -20,14 +21,19 @@ struct loop;
 struct nat64;
 struct netlink;
 struct plumb;
-struct pump;
+struct workers;
 struct ctl_server;
 
 struct instance {
 	struct options opt; /* after options_finish() */
+	/* Worker 0's engine: the main thread reads the settings (globals,
+	 * pool6) there, which only the main thread changes. Every change goes
+	 * to all engines through workers_acquire()/workers_release(). */
 	struct nat64 *engine;
+	struct workers *workers;
+	unsigned int nworkers;
+	int tun_fds[OPTIONS_WORKERS_MAX]; /* one per queue; tun_fd is the first */
 	struct loop *loop;
-	struct pump *pump;
 	struct netlink *nl;
 	struct plumb *plumb;
 	struct ctl_server *ctl;

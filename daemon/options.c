@@ -25,6 +25,8 @@ enum {
 	OPT_ENABLE_FORWARDING,
 	OPT_CTL_DIR,
 	OPT_CTL_GROUP,
+	OPT_WORKERS,
+	OPT_OFFLOAD,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +46,8 @@ static const struct option long_options[] = {
 	{"enable-forwarding", no_argument, NULL, OPT_ENABLE_FORWARDING},
 	{"ctl-dir", required_argument, NULL, OPT_CTL_DIR},
 	{"ctl-group", required_argument, NULL, OPT_CTL_GROUP},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"offload", required_argument, NULL, OPT_OFFLOAD},
 	{NULL, 0, NULL, 0},
 };
 
@@ -68,6 +72,9 @@ options_usage(FILE *out)
 	      "      --tun NAME       TUN device (default: nat64 for instance \"default\",\n"
 	      "                       else nat64-NAME cut to 15 characters)\n"
 	      "      --mtu N          MTU of the TUN device (default 1500)\n"
+	      "      --offload on|off TUN offloads (default on): the kernel hands over and\n"
+	      "                       takes 64 KB TCP/UDP super-packets with partial\n"
+	      "                       checksums, translated once; off: one packet per read\n"
 	      "      --uplink4 IFACE  answer ARP on IFACE for every pool4 address (proxy\n"
 	      "                       neighbour entries; prefixes up to /20)\n"
 	      "      --own4 ADDR      source of the ICMPv4 errors nat64d originates (default\n"
@@ -76,6 +83,8 @@ options_usage(FILE *out)
 	      "                       pool6 + 192.0.0.8, which routes back to the translator)\n"
 	      "      --icmp-rate N    ICMP errors nat64d originates per second (default 100,\n"
 	      "                       0 = none)\n"
+	      "      --workers N      worker threads, one per TUN queue (default: the number\n"
+	      "                       of CPUs, at most 64); without eBPF steering, 1\n"
 	      "      --force          allow pool4 ports on the node's own addresses that\n"
 	      "                       overlap net.ipv4.ip_local_port_range\n"
 	      "      --enable-forwarding\n"
@@ -109,6 +118,17 @@ parse_uint(const char *name, const char *text, unsigned long min, unsigned long 
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+static int
+set_offload(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
+		snprintf(err, errlen, "--offload: '%s' is neither on nor off", arg);
+		return -1;
+	}
+	o->offload = strcmp(arg, "on") == 0;
 	return 0;
 }
 
@@ -239,6 +259,13 @@ parse_option(struct options *o, int c, const char *arg, char *err, size_t errlen
 		return 0;
 	case OPT_CTL_GROUP:
 		return set_group(o, arg, err, errlen);
+	case OPT_WORKERS:
+		if (parse_uint("--workers", arg, 1, OPTIONS_WORKERS_MAX, &v, err, errlen))
+			return -1;
+		o->workers = (unsigned int)v;
+		return 0;
+	case OPT_OFFLOAD:
+		return set_offload(o, arg, err, errlen);
 	}
 	snprintf(err, errlen, "unknown option (try --help)");
 	return -1;
@@ -251,6 +278,7 @@ options_default(struct options *o)
 	snprintf(o->instance, sizeof(o->instance), "default");
 	o->mtu = OPTIONS_MTU_DEFAULT;
 	o->icmp_rate = OPTIONS_ICMP_RATE_DEFAULT;
+	o->offload = true;
 	o->ctl_group = (gid_t)-1;
 	inet_pton(AF_INET, OPTIONS_OWN4_DEFAULT, &o->own4);
 }

@@ -23,6 +23,7 @@ enum {
 	OPTIONS_MTU_DEFAULT = 1500,
 	OPTIONS_ICMP_RATE_DEFAULT = 100, /* ICMP errors per second */
 	OPTIONS_POOL4_LISTS_MAX = 64,
+	OPTIONS_WORKERS_MAX = 64,
 };
 
 struct options {
@@ -30,12 +31,14 @@ struct options {
 	bool instance_given; /* -i; else the config file's "instance", else "default" */
 	char tun[IFNAMSIZ];  /* "" until derived from the instance (options_finish) */
 	unsigned int mtu;
+	bool offload;            /* --offload: IFF_VNET_HDR + TSO/USO/CSUM (default on) */
 	const char *config_path; /* NULL: no file */
 	const char *uplink4;     /* NULL: no proxy ARP */
 	struct in_addr own4;
 	struct in6_addr own6;
 	bool own6_given; /* else pool6 + own4's RFC 7600 address */
 	uint32_t icmp_rate;
+	unsigned int workers; /* 0: one per CPU */
 	bool force;
 	bool enable_forwarding;
 	const char *ctl_dir; /* NULL: /run/nat64d */

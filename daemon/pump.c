@@ -12,6 +12,14 @@
  * next packet runs. Likewise a datagram the engine reassembled from
  * fragments lives in its buffer until the next packet goes in, so every
  * packet's output is written before the next one runs.
+ *
+ * With offloads (docs/offloads.md) every read starts with the 10-byte
+ * virtio_net_hdr: it is read into the last GSO_HDR_LEN bytes of the
+ * headroom, parsed before the packet runs (translation may then write
+ * over it), and every write is header + packet in one writev(): the
+ * translated header for a super-packet or a partial checksum, zeros for
+ * the rest. A super-packet the engine wants segmented is cut into one
+ * more buffer, allocated here once, a segment at a time.
  */
 #include "pump.h"
 
@@ -19,12 +27,17 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <linux/if_tun.h>
 
 #include "clock.h"
 #include "log.h"
 #include "nat64.h"
 #include "loglimit.h"
+#include "tun.h"
 
 enum {
 	PUMP_MAX_PKT = 65535,
@@ -37,23 +50,56 @@ struct pump {
 	struct nat64 *engine;
 	uint8_t *slots; /* PUMP_BATCH * PUMP_SLOT bytes */
 	struct pkt batch[PUMP_BATCH];
+	bool vnet;                       /* every read and write has a header */
+	struct gso_hdr hdrs[PUMP_BATCH]; /* the header of each batch[i] */
+	uint8_t *segbuf;                 /* NAT64_SEGMENT_BUF bytes, with vnet */
 	uint8_t reply[NAT64_REPLY_MAX];
 	struct pump_stats stats;
+	pump_handoff_fn handoff;
+	void *handoff_ctx;
 	struct loglimit rl_read, rl_write, rl_drop;
 };
 
+_Static_assert((int)GSO_HDR_LEN == (int)TUN_VNET_HDR_LEN, "one header size");
+_Static_assert((int)GSO_HDR_LEN <= (int)PKT_HEADROOM, "the header is read into the headroom");
+
 int
-pump_create(struct pump **out, int fd, struct nat64 *engine)
+pump_tun_flags(bool offload)
+{
+	return offload ? IFF_VNET_HDR : 0;
+}
+
+void
+pump_offload_enable(int fd, const char *ifname)
+{
+	int bits = tun_set_offload(fd, TUN_OFFLOAD_ALL);
+
+	if (bits < 0) {
+		log_warnx("%s: offloads off: TUNSETOFFLOAD: %s", ifname, strerror(-bits));
+		return;
+	}
+	log_info("%s: offloads on:%s%s%s%s%s (0x%x)", ifname,
+		 bits & TUN_OFFLOAD_CSUM ? " csum" : "", bits & TUN_OFFLOAD_TSO4 ? " tso4" : "",
+		 bits & TUN_OFFLOAD_TSO6 ? " tso6" : "", bits & TUN_OFFLOAD_USO4 ? " uso4" : "",
+		 bits & TUN_OFFLOAD_USO6 ? " uso6" : "", (unsigned int)bits);
+}
+
+int
+pump_create(struct pump **out, int fd, struct nat64 *engine, bool vnet_hdr)
 {
 	struct pump *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return -ENOMEM;
 	p->slots = malloc((size_t)PUMP_BATCH * PUMP_SLOT);
-	if (p->slots == NULL) {
+	if (vnet_hdr)
+		p->segbuf = malloc(NAT64_SEGMENT_BUF);
+	if (p->slots == NULL || (vnet_hdr && p->segbuf == NULL)) {
+		free(p->slots);
 		free(p);
 		return -ENOMEM;
 	}
+	p->vnet = vnet_hdr;
 	p->fd = fd;
 	p->engine = engine;
 	p->rl_read = (struct loglimit)LOGLIMIT_INIT(5);
@@ -69,6 +115,7 @@ pump_destroy(struct pump *p)
 	if (p == NULL)
 		return;
 	free(p->slots);
+	free(p->segbuf);
 	free(p);
 }
 
@@ -88,13 +135,31 @@ suppressed(uint64_t missed, char *buf, size_t len)
 	return buf;
 }
 
+/* One write: the header (`g`, or zeros: a full checksum) and the packet. */
+static ssize_t
+write_vnet(struct pump *p, const uint8_t *data, uint32_t len, const struct gso_hdr *g)
+{
+	static const struct gso_hdr none;
+	uint8_t hdr[GSO_HDR_LEN];
+	struct iovec iov[2] = {
+		{.iov_base = hdr, .iov_len = sizeof(hdr)},
+		{.iov_base = (void *)data, .iov_len = len},
+	};
+	ssize_t n;
+
+	gso_hdr_write(g ? g : &none, hdr);
+	n = writev(p->fd, iov, 2);
+	return n < GSO_HDR_LEN ? -1 : n - GSO_HDR_LEN;
+}
+
 static void
-write_packet(struct pump *p, const uint8_t *data, uint32_t len)
+write_packet(struct pump *p, const uint8_t *data, uint32_t len, const struct gso_hdr *g)
 {
 	uint64_t missed;
 	char note[64];
+	ssize_t n = p->vnet ? write_vnet(p, data, len, g) : write(p->fd, data, len);
 
-	if (write(p->fd, data, len) == (ssize_t)len) {
+	if (n == (ssize_t)len) {
 		p->stats.tx++;
 		return;
 	}
@@ -107,7 +172,7 @@ write_packet(struct pump *p, const uint8_t *data, uint32_t len)
 void
 pump_emit(void *ctx, const uint8_t *pkt, uint32_t len)
 {
-	write_packet(ctx, pkt, len);
+	write_packet(ctx, pkt, len, NULL);
 }
 
 /* Reads up to PUMP_BATCH packets; returns how many, stops at EAGAIN. */
@@ -121,7 +186,8 @@ read_batch(struct pump *p, uint64_t now, int *eagain)
 	*eagain = 0;
 	while (n < PUMP_BATCH) {
 		uint8_t *slot = p->slots + (size_t)n * PUMP_SLOT;
-		ssize_t len = read(p->fd, slot + PKT_HEADROOM, PUMP_MAX_PKT);
+		size_t hl = p->vnet ? GSO_HDR_LEN : 0;
+		ssize_t len = read(p->fd, slot + PKT_HEADROOM - hl, PUMP_MAX_PKT + hl);
 
 		if (len <= 0) {
 			if (len < 0 && errno != EAGAIN && errno != EINTR) {
@@ -132,6 +198,14 @@ read_batch(struct pump *p, uint64_t now, int *eagain)
 			}
 			*eagain = 1;
 			break;
+		}
+		if (p->vnet) {
+			if (gso_hdr_read(slot + PKT_HEADROOM - hl, (size_t)len, &p->hdrs[n]) !=
+			    GSO_OK) {
+				p->stats.rx_errors++;
+				continue;
+			}
+			len -= GSO_HDR_LEN;
 		}
 		p->batch[n] = (struct pkt){
 			.data = slot + PKT_HEADROOM,
@@ -169,26 +243,71 @@ log_drop(struct pump *p, enum stat_id reason, uint64_t now)
 			  suppressed(missed, note, sizeof(note)));
 }
 
-static void
-run_packet(struct pump *p, struct pkt *pkt, uint64_t now)
+void
+pump_set_handoff(struct pump *p, pump_handoff_fn fn, void *ctx)
 {
-	struct nat64_result res = {0};
+	p->handoff = fn;
+	p->handoff_ctx = ctx;
+}
 
+/* What the engine made of one packet: its ICMP error, the packet or its
+ * fragments; true when it asks for software segmentation instead. */
+static bool
+send_result(struct pump *p, struct nat64_result *res, uint64_t now)
+{
 	struct pkt out;
 
-	nat64_input(p->engine, pkt, now, p->reply, &res);
-	if (res.reply_len != 0)
-		write_packet(p, p->reply + res.reply_off, res.reply_len);
-	if (res.send) {
+	if (res->reply_len != 0)
+		write_packet(p, p->reply + res->reply_off, res->reply_len, NULL);
+	if (res->send) {
 		/* The packet itself, or its fragments one at a time: each is
 		 * written before the next is made over its tail (nat64.h). It
 		 * may lie in the engine's reassembly buffer, not in the slot. */
-		while (nat64_result_next(&res, &out))
-			write_packet(p, out.data, out.len);
-		return;
+		while (nat64_result_next(res, &out))
+			write_packet(p, out.data, out.len, &res->gso);
+		return false;
 	}
+	if (res->segment)
+		return true;
 	p->stats.engine_drops++;
-	log_drop(p, res.reason, now);
+	log_drop(p, res->reason, now);
+	return false;
+}
+
+/* A packet whose state another worker owns goes there (workers.c). */
+static bool
+handed_off(struct pump *p, const struct nat64_result *res)
+{
+	if (res->reason != STAT_HANDOFF || p->handoff == NULL)
+		return false;
+	p->stats.handed_off++;
+	p->handoff(p->handoff_ctx, res);
+	return true;
+}
+
+/* `handed`: the packet comes from another worker, else from the TUN
+ * device with offload header `g` (or none). */
+static void
+run_packet(struct pump *p, struct pkt *pkt, const struct gso_hdr *g, uint64_t now,
+	   const struct nat64_handoff *handed)
+{
+	struct nat64_result res = {0};
+	struct nat64_result seg_res;
+	struct pkt seg;
+
+	if (handed)
+		nat64_input_handed(p->engine, pkt, handed, now, p->reply, &res);
+	else
+		nat64_input_gso(p->engine, pkt, g, now, p->reply, &res);
+	if (handed_off(p, &res) || !send_result(p, &res, now))
+		return;
+	/* Each segment is an ordinary packet, written before the next one
+	 * is cut into the same buffer. */
+	while (nat64_result_segment(&res, p->segbuf, &seg)) {
+		nat64_input(p->engine, &seg, now, p->reply, &seg_res);
+		if (!handed_off(p, &seg_res))
+			send_result(p, &seg_res, now);
+	}
 }
 
 void
@@ -204,6 +323,26 @@ pump_on_readable(void *arg, int fd, uint32_t events)
 		unsigned int n = read_batch(p, now, &eagain);
 
 		for (unsigned int i = 0; i < n; i++)
-			run_packet(p, &p->batch[i], now);
+			run_packet(p, &p->batch[i], p->vnet ? &p->hdrs[i] : NULL, now, NULL);
 	}
+}
+
+void
+pump_input(struct pump *p, const uint8_t *data, uint32_t len, const struct nat64_handoff *h,
+	   uint64_t now)
+{
+	/* Between batches: slot 0 is free. */
+	uint8_t *slot = p->slots;
+	struct pkt pkt = {
+		.data = slot + PKT_HEADROOM,
+		.len = len,
+		.headroom = PKT_HEADROOM,
+		.tailroom = PUMP_SLOT - PKT_HEADROOM - len,
+	};
+
+	if (len > PUMP_MAX_PKT)
+		return;
+	memcpy(pkt.data, data, len);
+	p->stats.handed_in++;
+	run_packet(p, &pkt, NULL, now, h);
 }

@@ -37,10 +37,12 @@ int tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IF
  * non-blocking, close-on-exec); the MTU and the up flag are set once, on
  * the device. `flags` is ORed into IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE.
  * The device goes away with the last of the fds (tun_close() each).
- * The actual name is copied to `ifname` when not NULL. Returns 0, or
- * -EINVAL (bad name, mtu, n, flags), -EBUSY (device exists without
- * IFF_MULTI_QUEUE or with other flags) or the errno of the failing step,
- * having closed every fd it opened. Needs CAP_NET_ADMIN.
+ * The actual name is copied to `ifname` when not NULL. An existing
+ * multi-queue device is joined (queues added after its own; the kernel
+ * then applies `flags` to the whole device). Returns 0, or -EINVAL (bad
+ * name, mtu, n, flags, or the device exists without IFF_MULTI_QUEUE) or
+ * the errno of the failing step, having closed every fd it opened. Needs
+ * CAP_NET_ADMIN.
  */
 int tun_open_queues(const char *name, unsigned int mtu, int flags, unsigned int n, int *fds,
 		    char ifname[IFNAMSIZ]);

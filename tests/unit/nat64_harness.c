@@ -118,7 +118,7 @@ collect(struct harness *h)
 }
 
 static enum stat_id
-run_input(struct harness *h, const uint8_t *pkt, size_t len, bool hairpin)
+run_input(struct harness *h, const uint8_t *pkt, size_t len, const struct nat64_handoff *handed)
 {
 	uint8_t *start = h->mem + H_HEAD;
 	size_t lo = H_HEAD - PKT_HEADROOM;
@@ -129,8 +129,8 @@ run_input(struct harness *h, const uint8_t *pkt, size_t len, bool hairpin)
 	memcpy(start, pkt, len);
 	h->p = (struct pkt){start, (uint32_t)len, PKT_HEADROOM, H_TAILROOM};
 	memset(h->reply, 0, sizeof(h->reply));
-	if (hairpin)
-		nat64_input_hairpin(h->n, &h->p, h->now, h->reply, &h->res);
+	if (handed)
+		nat64_input_handed(h->n, &h->p, handed, h->now, h->reply, &h->res);
 	else
 		nat64_input(h->n, &h->p, h->now, h->reply, &h->res);
 	/* A reassembled datagram is in the engine's buffer, not in mem. */
@@ -149,13 +149,13 @@ run_input(struct harness *h, const uint8_t *pkt, size_t len, bool hairpin)
 enum stat_id
 h_input(struct harness *h, const uint8_t *pkt, size_t len)
 {
-	return run_input(h, pkt, len, false);
+	return run_input(h, pkt, len, NULL);
 }
 
 enum stat_id
-h_input_hairpin(struct harness *h, const uint8_t *pkt, size_t len)
+h_input_handed(struct harness *h, const uint8_t *pkt, size_t len, const struct nat64_handoff *hd)
 {
-	return run_input(h, pkt, len, true);
+	return run_input(h, pkt, len, hd);
 }
 
 const uint8_t *

@@ -85,9 +85,9 @@ void h_bib(struct harness *h, enum l4proto proto, const char *a6, uint16_t p6, c
  * to h_out(): h->p alone, or its fragments when the result was split
  * (then h->p's bytes are no longer the packet). */
 enum stat_id h_input(struct harness *h, const uint8_t *pkt, size_t len);
-/* The same with nat64_input_hairpin() (a packet handed over by another
- * worker, the 4->6 half of a hairpin). */
-enum stat_id h_input_hairpin(struct harness *h, const uint8_t *pkt, size_t len);
+/* The same with nat64_input_handed() (a packet another worker handed over). */
+enum stat_id h_input_handed(struct harness *h, const uint8_t *pkt, size_t len,
+			    const struct nat64_handoff *hd);
 /* Packet i (0 .. h->nout - 1) sent by the last h_input. */
 const uint8_t *h_out(const struct harness *h, unsigned i, uint32_t *len);
 /* nat64_tick() at h->now; emitted packets land in h->emitted. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engines.h"
 #include "nat64_harness.h"
 #include "occupancy.h"
 
@@ -91,36 +92,37 @@ expect_quiet(struct occupancy *o)
 Test(ctl_occupancy, watch_logs_levels_once_a_minute)
 {
 	struct harness h;
+	struct ctl_engines engines = ctl_engines_one(&h.n);
 	struct occupancy *o = occupancy_create();
 	struct taddr4 t4 = h_taddr4("203.0.113.5", 1000);
 	uint64_t in_use, when;
 
 	h_start_default(&h);
 	small_set(&h, 8);
-	occupancy_tick(o, h.n, H_T0);
+	occupancy_tick(o, &engines, H_T0);
 	expect_quiet(o); /* 80% */
 	cr_assert(occupancy_last(o, 9, L4_TCP, &in_use, &when));
 	cr_assert(in_use == 8 && when == H_T0);
 	cr_assert_not(occupancy_last(o, 9, L4_UDP, &in_use, &when));
 
 	h_bib(&h, L4_TCP, "2001:db8::9:8", 80, "203.0.113.5", 1008);
-	occupancy_tick(o, h.n, H_T0 + 1000);
+	occupancy_tick(o, &engines, H_T0 + 1000);
 	expect_line(o, "pool4 TCP mark 9: 90% in use (9 of 10 transport addresses)");
 	expect_quiet(o);
 
 	h_bib(&h, L4_TCP, "2001:db8::9:9", 80, "203.0.113.5", 1009);
-	occupancy_tick(o, h.n, H_T0 + 2000);
+	occupancy_tick(o, &engines, H_T0 + 2000);
 	expect_quiet(o); /* full, but within the minute */
-	occupancy_tick(o, h.n, H_T0 + 1000 + OCCUPANCY_LOG_MS);
+	occupancy_tick(o, &engines, H_T0 + 1000 + OCCUPANCY_LOG_MS);
 	expect_line(o, "pool4 TCP mark 9: full (10 of 10 transport addresses in use)");
 
 	for (uint16_t p = 1000; p < 1005; p++) {
 		t4.port = p;
 		cr_assert_eq(nat64_bib_remove(h.n, L4_TCP, NULL, &t4, H_T0), 0);
 	}
-	occupancy_tick(o, h.n, H_T0 + 1000 + 2 * OCCUPANCY_LOG_MS);
+	occupancy_tick(o, &engines, H_T0 + 1000 + 2 * OCCUPANCY_LOG_MS);
 	expect_line(o, "pool4 TCP mark 9: back below 90% (5 of 10 in use)");
-	occupancy_tick(o, h.n, H_T0 + 1000 + 4 * OCCUPANCY_LOG_MS);
+	occupancy_tick(o, &engines, H_T0 + 1000 + 4 * OCCUPANCY_LOG_MS);
 	expect_quiet(o);
 	occupancy_destroy(o);
 	h_stop(&h);
@@ -129,6 +131,7 @@ Test(ctl_occupancy, watch_logs_levels_once_a_minute)
 Test(ctl_occupancy, exhaustion_drops_are_reported_once_a_minute)
 {
 	struct harness h;
+	struct ctl_engines engines = ctl_engines_one(&h.n);
 	struct occupancy *o = occupancy_create();
 	uint8_t pkt[256];
 	size_t len;
@@ -137,19 +140,19 @@ Test(ctl_occupancy, exhaustion_drops_are_reported_once_a_minute)
 	h_pool4(&h, L4_UDP, H_POOL4, 32, 1000, 1000); /* one port */
 	len = h_udp6(pkt, H_CLIENT, 5000, H_SERVER6, 53, 64);
 	cr_assert_eq(h_input(&h, pkt, len), STAT_OK);
-	occupancy_tick(o, h.n, H_T0);
+	occupancy_tick(o, &engines, H_T0);
 	expect_line(o, "pool4 UDP mark 0: full (1 of 1 transport addresses in use)");
 	expect_quiet(o); /* no drop yet */
 	len = h_udp6(pkt, H_CLIENT2, 5000, H_SERVER6, 53, 64);
 	cr_assert_eq(h_input(&h, pkt, len), STAT_POOL4_EXHAUSTED);
 	cr_assert_eq(h_input(&h, pkt, len), STAT_POOL4_EXHAUSTED);
-	occupancy_tick(o, h.n, H_T0 + 1000);
+	occupancy_tick(o, &engines, H_T0 + 1000);
 	expect_line(o, "pool4 exhausted: 2 new flows dropped for lack of a free transport address "
 		       "since the last warning");
 	cr_assert_eq(h_input(&h, pkt, len), STAT_POOL4_EXHAUSTED);
-	occupancy_tick(o, h.n, H_T0 + 2000);
+	occupancy_tick(o, &engines, H_T0 + 2000);
 	expect_quiet(o);
-	occupancy_tick(o, h.n, H_T0 + 1000 + OCCUPANCY_LOG_MS);
+	occupancy_tick(o, &engines, H_T0 + 1000 + OCCUPANCY_LOG_MS);
 	expect_line(o, "pool4 exhausted: 1 new flows dropped for lack of a free transport address "
 		       "since the last warning");
 	occupancy_destroy(o);

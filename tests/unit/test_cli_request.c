@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engines.h"
 #include "nat64_harness.h"
 #include "request.h"
 #include "server.h"
@@ -17,11 +18,13 @@ static const char *
 call(struct nat64 *n, const struct ctl_hooks *hooks, const char *text, unsigned int *changed)
 {
 	static char reply[1 << 16];
+	struct ctl_engines engines = ctl_engines_one(&n);
 	struct buf out;
 	unsigned int bits;
 
 	buf_init(&out, 0);
-	bits = request_handle(n, hooks, NULL, H_T0, (const uint8_t *)text, strlen(text), &out);
+	bits = request_handle(n ? &engines : NULL, hooks, NULL, H_T0, (const uint8_t *)text,
+			      strlen(text), &out);
 	cr_assert_not(buf_failed(&out));
 	cr_assert_lt(out.len, sizeof(reply));
 	memcpy(reply, out.data, out.len);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engines.h"
 #include "nat64_harness.h"
 #include "server.h"
 #include "wire.h"
@@ -34,9 +35,10 @@ static void
 open_server(struct fixture *f, gid_t group)
 {
 	struct ctl_config cfg = {.instance = "unit", .dir = f->dir, .group = group};
+	struct ctl_engines engines = ctl_engines_one(&f->h.n);
 	char err[256];
 
-	f->s = ctl_server_open(&cfg, f->h.n, NULL, err, sizeof(err));
+	f->s = ctl_server_open(&cfg, &engines, NULL, err, sizeof(err));
 	cr_assert_not_null(f->s, "%s", err);
 }
 
@@ -124,11 +126,11 @@ Test(ctl_server, bad_names_and_live_sockets_are_refused)
 	setup(&f);
 	cfg.dir = f.dir;
 	cfg.instance = "a/b";
-	cr_assert_null(ctl_server_open(&cfg, f.h.n, NULL, err, sizeof(err)));
+	cr_assert_null(ctl_server_open(&cfg, NULL, NULL, err, sizeof(err)));
 	cr_assert_not_null(strstr(err, "invalid instance name 'a/b'"), "%s", err);
 	/* "unit" is served by f.s: a second server must not steal it. */
 	cfg.instance = "unit";
-	cr_assert_null(ctl_server_open(&cfg, f.h.n, NULL, err, sizeof(err)));
+	cr_assert_null(ctl_server_open(&cfg, NULL, NULL, err, sizeof(err)));
 	cr_assert_not_null(strstr(err, "another nat64d is listening"), "%s", err);
 	teardown(&f);
 }

@@ -80,10 +80,15 @@ Test(pipeline_workers, new_mappings_take_ports_of_the_own_share_only)
 		unsigned int parity[2] = {0, 0};
 		uint8_t in[128];
 
-		for (uint16_t sport = 2000; sport < 2200; sport++) {
+		for (uint16_t sport = 2000; sport < 2400; sport++) {
 			size_t n = h_udp6(in, H_CLIENT, sport, H_SERVER6, 53, 64);
 			uint16_t mask;
 
+			if (port_share_owner(sport, 2) != w) {
+				cr_assert_eq(h_input(h, in, n), STAT_HANDOFF);
+				cr_assert_eq(h->res.handoff.to, 1 - w);
+				continue;
+			}
 			cr_assert_eq(h_input(h, in, n), STAT_OK);
 			mask = h_get16(h->p.data + 20);
 			cr_assert_eq(port_share_owner(mask, 2), w, "worker %u got port %u", w,
@@ -96,53 +101,95 @@ Test(pipeline_workers, new_mappings_take_ports_of_the_own_share_only)
 	}
 }
 
-/* RFC 4787 §4.2 port preservation holds where the source port is the
- * worker's own; elsewhere the worker picks one of its own. */
-Test(pipeline_workers, port_preservation_within_the_share)
+/* RFC 4787 §4.2 port preservation: a new mapping is made by the owner of
+ * the IPv6 source port, which can keep it; another worker hands the
+ * packet over (TCP SYN, UDP, ICMP identifier alike), and hands over the
+ * flow's later packets, which find no state there, too. */
+Test(pipeline_workers, new_mappings_are_made_by_the_owner_of_the_source_port)
 {
 	struct harness *w0 = worker(0), *w1 = worker(1);
 	uint8_t in[128];
 	size_t n = h_udp6(in, H_CLIENT, 1234, H_SERVER6, 53, 64);
 
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	cr_assert_eq(w0->res.handoff.to, 1);
+	cr_assert_eq(sessions(w0), 0);
 	cr_assert_eq(h_input(w1, in, n), STAT_OK);
 	cr_assert_eq(h_get16(w1->p.data + 20), 1234);
-	n = h_udp6(in, H_CLIENT2, 1234, H_SERVER6, 53, 64);
-	cr_assert_eq(h_input(w0, in, n), STAT_OK);
-	cr_assert_neq(h_get16(w0->p.data + 20), 1234);
-	cr_assert_eq(port_share_owner(h_get16(w0->p.data + 20), 2), 0);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+
+	n = h_tcp6(in, H_CLIENT, 1234, H_SERVER6, 80, 0x02, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	n = h_tcp6(in, H_CLIENT, 1234, H_SERVER6, 80, 0x10, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	n = h_echo6(in, H_CLIENT, H_SERVER6, 128, 1234, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	cr_assert_eq(h_input(w1, in, n), STAT_OK);
+	cr_assert_eq(sessions(w0), 0);
 	done(w0);
 	done(w1);
 }
 
-/* A range of 8 ports gives worker 0 its 4 (2000, 2001, 2004, 2005), then
- * exhaustion, although worker 1's 4 are free. */
-Test(pipeline_workers, a_worker_exhausts_its_share)
+static struct harness *
+worker_small_pool(unsigned int index)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct globals g;
 	struct nat64_params p;
-	uint8_t in[128];
-	unsigned int got = 0;
 
+	cr_assert(h);
 	h_defaults(&g, &p);
-	p.share = (struct port_share){.index = 0, .count = 2};
+	p.share = (struct port_share){.index = (uint16_t)index, .count = 2};
 	h_start(h, &g, &p);
 	h_pool4(h, L4_UDP, H_POOL4, 32, 2000, 2007);
-	for (uint16_t sport = 3000; sport < 3005; sport++) {
-		size_t n = h_udp6(in, H_CLIENT, sport, H_SERVER6, 53, 64);
-		enum stat_id rc = h_input(h, in, n);
+	return h;
+}
 
-		if (rc == STAT_OK) {
-			uint16_t mask = h_get16(h->p.data + 20);
+/* A range of 8 ports gives worker 0 its 4 (2000, 2001, 2004, 2005). The
+ * fifth new flow overflows to worker 1 (not counted as exhaustion), which
+ * maps it from its own 4; when those are gone too, worker 1, the last to
+ * try, counts POOL4_EXHAUSTED and answers ICMPv6 1/3 (RFC 6146
+ * §3.5.1.1). */
+Test(pipeline_workers, a_full_share_overflows_to_the_next_worker)
+{
+	static const uint16_t sports[] = {3000, 3001, 3004, 3005, 3008}; /* worker 0's */
+	struct harness *w0 = worker_small_pool(0), *w1 = worker_small_pool(1);
+	struct nat64_handoff hd;
+	uint8_t in[128], v6[128];
+	size_t n;
 
-			cr_assert(mask == 2000 || mask == 2001 || mask == 2004 || mask == 2005);
-			got++;
-		} else {
-			cr_assert_eq(rc, STAT_POOL4_EXHAUSTED);
-		}
+	for (unsigned int i = 0; i < 4; i++) {
+		uint16_t mask;
+
+		n = h_udp6(in, H_CLIENT, sports[i], H_SERVER6, 53, 64);
+		cr_assert_eq(h_input(w0, in, n), STAT_OK);
+		mask = h_get16(w0->p.data + 20);
+		cr_assert(mask == 2000 || mask == 2001 || mask == 2004 || mask == 2005);
 	}
-	cr_assert_eq(got, 4);
-	done(h);
+	n = h_udp6(in, H_CLIENT, sports[4], H_SERVER6, 53, 64);
+	memcpy(v6, in, n);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	hd = w0->res.handoff;
+	cr_assert_eq(hd.to, 1);
+	cr_assert_eq(hd.overflow, 1);
+	cr_assert_eq(h_stat(w0, STAT_POOL4_EXHAUSTED), 0);
+	cr_assert_eq(w0->res.reply_len, 0);
+	cr_assert_eq(h_input_handed(w1, v6, n, &hd), STAT_OK);
+	cr_assert_eq(port_share_owner(h_get16(w1->p.data + 20), 2), 1);
+
+	/* Worker 1 fills its other three, then the overflow finds nothing. */
+	static const uint16_t own1[] = {4002, 4003, 4006}; /* worker 1's */
+
+	for (unsigned int i = 0; i < 3; i++) {
+		n = h_udp6(in, H_CLIENT2, own1[i], H_SERVER6, 53, 64);
+		cr_assert_eq(h_input(w1, in, n), STAT_OK);
+	}
+	n = h_udp6(in, H_CLIENT2, 3009, H_SERVER6, 53, 64);
+	cr_assert_eq(h_input_handed(w1, in, n, &hd), STAT_POOL4_EXHAUSTED);
+	cr_assert_eq(h_stat(w1, STAT_POOL4_EXHAUSTED), 1);
+	cr_assert(w1->res.reply_len > 0, "ICMPv6 Address Unreachable");
+	done(w0);
+	done(w1);
 }
 
 /* An IPv4 packet for worker 1's port that reached worker 0 (a datagram
@@ -157,8 +204,8 @@ Test(pipeline_workers, ipv4_for_another_workers_port_is_handed_off)
 	n = h_udp4(in, H_SERVER4, 53, H_POOL4, 1234, 64, 7);
 	memcpy(copy, in, n);
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
-	cr_assert_not(w0->res.handoff_hairpin);
+	cr_assert_eq(w0->res.handoff.to, 1);
+	cr_assert_not(w0->res.handoff.hairpin);
 	cr_assert_not(w0->res.send);
 	cr_assert_eq(w0->res.reply_len, 0);
 	cr_assert_eq(w0->res.out.len, n);
@@ -183,7 +230,7 @@ Test(pipeline_workers, static_bib_of_another_worker_hands_off_the_ipv6_side)
 	h_bib(w1, L4_UDP, STATIC6, 5002, H_POOL4, 5002);
 	n = h_udp6(in, STATIC6, 5002, H_SERVER6, 53, 64);
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
+	cr_assert_eq(w0->res.handoff.to, 1);
 	cr_assert_eq(sessions(w0), 0);
 	cr_assert_eq(h_input(w1, in, n), STAT_OK);
 	wn = h_udp4(want, H_POOL4, 5002, H_SERVER4, 53, 63, h_get16(w1->p.data + 4));
@@ -217,8 +264,8 @@ Test(pipeline_workers, hairpin_to_another_workers_port)
 	h_bib(w1, L4_UDP, STATIC6, 5002, H_POOL4, 5002);
 	n = h_udp6(in, H_CLIENT, 1000, H_POOL4_6, 5002, 64);
 	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
-	cr_assert_eq(w0->res.handoff_to, 1);
-	cr_assert(w0->res.handoff_hairpin);
+	cr_assert_eq(w0->res.handoff.to, 1);
+	cr_assert(w0->res.handoff.hairpin);
 	v4len = w0->res.out.len;
 	memcpy(v4, w0->res.out.data, v4len);
 	cr_assert_eq(v4[0] >> 4, 4);
@@ -226,7 +273,7 @@ Test(pipeline_workers, hairpin_to_another_workers_port)
 	cr_assert_eq(mask, 1000, "worker 0 owns 1000: preserved");
 	cr_assert_eq(h_stat(w0, STAT_HAIRPINNED), 0);
 
-	cr_assert_eq(h_input_hairpin(w1, v4, v4len), STAT_OK);
+	cr_assert_eq(h_input_handed(w1, v4, v4len, &w0->res.handoff), STAT_OK);
 	wn = h_udp6(want, H_POOL4_6, mask, STATIC6, 5002, 63);
 	h_assert_out(w1, want, wn);
 	cr_assert(pg_l4_csum_ok6(w1->p.data, w1->p.len, 40, IPPROTO_UDP));
