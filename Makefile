@@ -179,7 +179,7 @@ $(TUN_FWD): bench/tun_forward.c $(IO_LIB)
 demo:
 	@scripts/demo.sh
 
-# End to end (root, about 10 minutes): iperf3, ab and UDP sessions through
+# End to end (root, about 4-5 minutes): iperf3, ab and UDP sessions through
 # plain kernel IPv6 forwarding, a bare TUN forwarder, nat64d (default, 1 and 2
 # workers) and TAYGA + NAT44 in network namespaces; docs/performance-e2e.md.
 # BENCH_E2E_SECONDS per test; BENCH_E2E_ARGS e.g. "--paths kernel,nat64d".

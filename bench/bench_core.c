@@ -452,6 +452,11 @@ engine_create(struct bench *b)
 	if (g.max_sessions < 2 * b->flows)
 		g.max_sessions = 2 * b->flows;
 	g.max_sessions_per_host = 2 * b->flows / b->hosts + 64;
+	/* A worker's limits are its share of these (nat64_params.share). */
+	if (b->share.count > 1) {
+		g.max_sessions *= b->share.count;
+		g.max_sessions_per_host *= b->share.count;
+	}
 
 	memset(&p, 0, sizeof(p));
 	inet_pton(AF_INET, "192.0.2.1", &p.own4);
@@ -907,6 +912,31 @@ struct worker {
 	double cpu_ns;    /* per packet, last pass, the thread's CPU time */
 };
 
+/*
+ * The flows worker `index` of 2 owns, in random order: a new mapping is
+ * made by the worker that owns the IPv6 source port (port_share.h; the
+ * steering program sends it there), so the others hand it off.
+ */
+static uint32_t *
+worker_flows(const struct bench *b, uint32_t index)
+{
+	uint32_t *order = permutation(b->flows, 0x2545f4914f6cdd1dULL + index);
+	uint32_t *mine = xmalloc((size_t)b->flows * sizeof(*mine));
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; n < b->flows; i++) {
+		struct flow f;
+
+		flow_get(b, i, &f);
+		if (port_share_mine(&b->share, f.sport))
+			mine[n++] = i;
+	}
+	for (uint32_t k = 0; k < b->flows; k++)
+		order[k] = mine[order[k]];
+	free(mine);
+	return order;
+}
+
 static void
 worker_setup(struct worker *w, const struct bench *proto, uint32_t index)
 {
@@ -919,7 +949,7 @@ worker_setup(struct worker *w, const struct bench *proto, uint32_t index)
 	w->b.payload = proto->payload;
 	w->b.repeats = proto->repeats;
 	w->b.cpu_time = proto->cpu_time;
-	w->b.order = permutation(w->b.flows, 0x2545f4914f6cdd1dULL + index);
+	w->b.order = worker_flows(&w->b, index);
 	w->cpu = (int)index;
 	w->packets = proto->flows; /* long passes: thread start-up is noise */
 	engine_create(&w->b);
