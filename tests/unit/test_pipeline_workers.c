@@ -281,3 +281,48 @@ Test(pipeline_workers, hairpin_to_another_workers_port)
 	done(w0);
 	done(w1);
 }
+
+/* The answer of a static entry's IPv6 node to a hairpinned flow goes
+ * round twice: B's packet (IPv6 port 5000, worker 0's) goes to the entry's
+ * owner (pool4 port 5002, worker 1), which translates it and hands the
+ * IPv4 half to the owner of A's mask (worker 0). */
+Test(pipeline_workers, static_entry_answer_to_a_hairpin_is_handed_twice)
+{
+	struct harness *w0 = worker(0), *w1 = worker(1);
+	struct nat64_handoff hd;
+	uint8_t in[128], v[128], want[128];
+	uint32_t vlen;
+	size_t n, wn;
+
+	h_bib(w0, L4_UDP, STATIC6, 5000, H_POOL4, 5002);
+	h_bib(w1, L4_UDP, STATIC6, 5000, H_POOL4, 5002);
+	n = h_udp6(in, H_CLIENT, 1000, H_POOL4_6, 5002, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	hd = w0->res.handoff;
+	vlen = w0->res.out.len;
+	memcpy(v, w0->res.out.data, vlen);
+	cr_assert_eq(h_input_handed(w1, v, vlen, &hd), STAT_OK);
+
+	/* B answers from 5000 to pool6 + A's mask (192.0.2.2#1000). */
+	n = h_udp6(in, STATIC6, 5000, H_POOL4_6, 1000, 64);
+	cr_assert_eq(h_input(w0, in, n), STAT_HANDOFF);
+	hd = w0->res.handoff;
+	cr_assert_eq(hd.to, 1);
+	cr_assert_not(hd.hairpin);
+	memcpy(v, in, n);
+	cr_assert_eq(h_input_handed(w1, v, n, &hd), STAT_HANDOFF);
+	hd = w1->res.handoff;
+	cr_assert_eq(hd.to, 0);
+	cr_assert(hd.hairpin);
+	vlen = w1->res.out.len;
+	memcpy(v, w1->res.out.data, vlen);
+	cr_assert_eq(v[0] >> 4, 4);
+	cr_assert_eq(h_input_handed(w0, v, vlen, &hd), STAT_OK);
+	wn = h_udp6(want, H_POOL4_6, 5002, H_CLIENT, 1000, 63);
+	h_assert_out(w0, want, wn);
+	/* The IPv4 half handed to its owner goes no further. */
+	cr_assert_eq(h_stat(w0, STAT_HANDOFF_LOOP), 0);
+	cr_assert_eq(h_stat(w1, STAT_HANDOFF_LOOP), 0);
+	done(w0);
+	done(w1);
+}
