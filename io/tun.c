@@ -173,54 +173,17 @@ tun_set_offload(int fd, unsigned int want)
 	return (int)want;
 }
 
-int
-tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ])
-{
-	char actual[IFNAMSIZ];
-	int fd, err;
-
-	if (mtu == 0 || mtu > 65535 || (extra_flags & (IFF_TAP | IFF_TUN)) != 0 ||
-	    (extra_flags & ~0xffff) != 0)
-		return -EINVAL;
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = attach(fd, name, extra_flags, actual);
-	if (err)
-		goto err_close;
-	if (extra_flags & IFF_VNET_HDR) {
-		err = set_vnet_hdr(fd);
-		if (err)
-			goto err_close;
-	}
-	err = tun_set_mtu(actual, mtu);
-	if (err)
-		goto err_close;
-	err = tun_set_up(actual);
-	if (err)
-		goto err_close;
-	err = set_nonblock(fd);
-	if (err)
-		goto err_close;
-	if (ifname != NULL)
-		memcpy(ifname, actual, IFNAMSIZ);
-	return fd;
-
-err_close:
-	close(fd);
-	return err;
-}
-
-/* One queue of a multi-queue device: attach, vnet header, non-blocking. */
+/* An fd attached to the device (created if needed): flags, vnet header,
+ * non-blocking. Its actual name goes to `actual`. */
 static int
-open_queue(const char *name, int flags, char actual[IFNAMSIZ])
+open_attached(const char *name, int flags, char actual[IFNAMSIZ])
 {
 	int fd, err;
 
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = attach(fd, name, flags | IFF_MULTI_QUEUE, actual);
+	err = attach(fd, name, flags, actual);
 	if (err == 0 && (flags & IFF_VNET_HDR))
 		err = set_vnet_hdr(fd);
 	if (err == 0)
@@ -230,6 +193,33 @@ open_queue(const char *name, int flags, char actual[IFNAMSIZ])
 		return err;
 	}
 	return fd;
+}
+
+int
+tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMSIZ])
+{
+	char actual[IFNAMSIZ];
+	int fd, err;
+
+	if (mtu == 0 || mtu > 65535 || (extra_flags & (IFF_TAP | IFF_TUN)) != 0 ||
+	    (extra_flags & ~0xffff) != 0)
+		return -EINVAL;
+	fd = open_attached(name, extra_flags, actual);
+	if (fd < 0)
+		return fd;
+	err = tun_set_mtu(actual, mtu);
+	if (err)
+		goto err_close;
+	err = tun_set_up(actual);
+	if (err)
+		goto err_close;
+	if (ifname != NULL)
+		memcpy(ifname, actual, IFNAMSIZ);
+	return fd;
+
+err_close:
+	close(fd);
+	return err;
 }
 
 static void
@@ -254,7 +244,8 @@ tun_open_queues(const char *name, unsigned int mtu, int flags, unsigned int n, i
 		return -EINVAL;
 	while (opened < n) {
 		/* The first name may be a template ("nat64%d"): the others use its result. */
-		int fd = open_queue(opened == 0 ? name : actual, flags, actual);
+		int fd =
+			open_attached(opened == 0 ? name : actual, flags | IFF_MULTI_QUEUE, actual);
 
 		if (fd < 0) {
 			err = fd;

@@ -16,8 +16,9 @@
 
 #define STATIC6 "2001:db8:2::20"
 
+/* Engine `index` of two, with an empty pool4. */
 static struct harness *
-worker(unsigned int index)
+bare_worker(unsigned int index)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct globals g;
@@ -27,6 +28,14 @@ worker(unsigned int index)
 	h_defaults(&g, &p);
 	p.share = (struct port_share){.index = (uint16_t)index, .count = 2};
 	h_start(h, &g, &p);
+	return h;
+}
+
+static struct harness *
+worker(unsigned int index)
+{
+	struct harness *h = bare_worker(index);
+
 	h_pool4(h, L4_UDP, H_POOL4, 32, 1, 65535);
 	h_pool4(h, L4_TCP, H_POOL4, 32, 1, 65535);
 	h_pool4(h, L4_ICMP, H_POOL4, 32, 0, 65535);
@@ -133,14 +142,8 @@ Test(pipeline_workers, new_mappings_are_made_by_the_owner_of_the_source_port)
 static struct harness *
 worker_small_pool(unsigned int index)
 {
-	struct harness *h = calloc(1, sizeof(*h));
-	struct globals g;
-	struct nat64_params p;
+	struct harness *h = bare_worker(index);
 
-	cr_assert(h);
-	h_defaults(&g, &p);
-	p.share = (struct port_share){.index = (uint16_t)index, .count = 2};
-	h_start(h, &g, &p);
 	h_pool4(h, L4_UDP, H_POOL4, 32, 2000, 2007);
 	return h;
 }
