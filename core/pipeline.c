@@ -421,8 +421,10 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 			.frag_id = x->frag_id,
 			.overflow = x->overflow,
 		};
+		/* A hairpin's IPv4 half with a partial checksum goes with
+		 * the header translated for it (hairpin.c). */
 		if (x->gso_in)
-			res->handoff.gso = *x->gso_in;
+			res->handoff.gso = x->hairpin && x->csum_partial ? x->gso_out : *x->gso_in;
 		return;
 	}
 	res->segment = x->segment;
