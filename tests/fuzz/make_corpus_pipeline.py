@@ -70,7 +70,7 @@ GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 = 0, 1, 4, 5
 
 
 def vnet(pkt, flags=NEEDS_CSUM, gso_type=GSO_NONE, gso_size=0, rflags=FIX, step=0,
-         misroute=False):
+         misroute=False, csum_start=None):
     """A record with an offload header: csum_start is the L4 offset of the
     packet (no options or extension headers here), csum_offset TCP's or
     UDP's; FIX makes the harness write the pseudo-header sum in."""
@@ -80,7 +80,7 @@ def vnet(pkt, flags=NEEDS_CSUM, gso_type=GSO_NONE, gso_size=0, rflags=FIX, step=
     off = 16 if proto == 6 else 6
     thl = (raw[l4 + 12] >> 4) * 4 if proto == 6 else 8
     hdr = struct.pack("<BBHHHH", flags, gso_type, l4 + thl if gso_type else 0, gso_size,
-                      l4, off)
+                      l4 if csum_start is None else csum_start, off)
     return rec(hdr + raw, rflags | VNET, step, misroute)
 
 
@@ -338,6 +338,13 @@ def seeds():
     yield "gso-tcp6-segmented", seq(
         bytes([SMALL_MTU, 0]), *est,
         vnet(tcp6("PA", 1001, 5001) / Raw(b"m" * 2000), gso_type=GSO_TCPV6, gso_size=1000))
+    # A super-packet to segment whose csum_start is not its TCP header:
+    # dropped, not cut with payload taken for the header. First found by
+    # the fuzzer.
+    yield "gso-tcp6-csum-start-elsewhere", seq(
+        bytes([SMALL_MTU, 0]), *est,
+        vnet(tcp6("PA", 1001, 5001) / Raw(b"q" * 2000), gso_type=GSO_TCPV6, gso_size=1000,
+             csum_start=59))
     # Partial checksums: TCP stays partial, UDP is finished, USO.
     yield "gso-csum-partial", seq(
         base, *est,
