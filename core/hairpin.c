@@ -16,6 +16,14 @@
  */
 #include "pipeline.h"
 
+static struct verdict
+handoff_partial(struct xlation *x, struct verdict handoff)
+{
+	struct verdict v = offload_out(x);
+
+	return verdict_ok(v) ? handoff : v;
+}
+
 struct verdict
 hairpin(struct xlation *x)
 {
@@ -39,5 +47,11 @@ hairpin(struct xlation *x)
 	/* Counted by the worker that owns `to` when it gets the packet. */
 	if (verdict_ok(v))
 		stat_inc(&x->n->stats, STAT_HAIRPINNED);
+	/* Handed over with a partial checksum: the field still holds the
+	 * IPv6 pseudo-header sum, at the IPv6 offsets of gso_in. It goes
+	 * with the IPv4 pseudo-header sum and a header of the IPv4 layout
+	 * (x->gso_out, which finish() hands over). */
+	if (v.code == VERDICT_HANDOFF && x->csum_partial)
+		return handoff_partial(x, v);
 	return v;
 }

@@ -413,17 +413,6 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 	}
 	res->reason = x->reason;
 	if (v.code == VERDICT_HANDOFF) {
-		/* A hairpin's IPv4 half, translated here: its partial checksum
-		 * still holds the IPv6 pseudo-header. Finished in software (a
-		 * handoff is rare); the owner gets a plain packet. */
-		if (x->hairpin && x->csum_partial) {
-			if (!verdict_ok(offload_out(x))) {
-				res->reason = STAT_UNKNOWN;
-				return;
-			}
-			offload_csum_complete(x, &x->gso_out);
-			x->gso_in = NULL;
-		}
 		res->out = *x->p;
 		res->handoff = (struct nat64_handoff){
 			.to = x->handoff_to,
@@ -432,8 +421,10 @@ finish(struct xlation *x, struct verdict v, uint8_t *reply, struct nat64_result 
 			.frag_id = x->frag_id,
 			.overflow = x->overflow,
 		};
+		/* A hairpin's IPv4 half with a partial checksum goes with
+		 * the header translated for it (hairpin.c). */
 		if (x->gso_in)
-			res->handoff.gso = *x->gso_in;
+			res->handoff.gso = x->hairpin && x->csum_partial ? x->gso_out : *x->gso_in;
 		return;
 	}
 	res->segment = x->segment;

@@ -177,6 +177,10 @@ offload_check(struct xlation *x)
 			return verdict_continue();
 		stat_inc(&x->n->stats, STAT_GSO_REFUSED);
 	}
+	/* gso_seg_begin() takes an IPv6 csum_start as the TCP header (past
+	 * extension headers it doesn't walk): it must be the one parsed. */
+	if (x->gso_in->csum_start != x->info.outer.l4_off)
+		return verdict_drop(x, STAT_GSO_BAD);
 	if (gso_seg_begin(&x->seg, x->p->data, x->p->len, x->gso_in) != GSO_OK)
 		return verdict_drop(x, STAT_GSO_BAD);
 	x->segment = true;

@@ -12,9 +12,11 @@
  *   byte 1   bits 0-1 ICMP errors per second (rate_from_bits), bit 2
  *            f-args 0 instead of the default, bit 3 zeroize_traffic_class,
  *            bit 4 pool4 max-iterations 4 instead of auto, bit 5
- *            manually-enabled off
+ *            manually-enabled off, bit 6 two workers (below)
  *   then records [flags][length, 2 bytes big endian][packet], the last one
- *   possibly cut short (its length is then what is left):
+ *   possibly cut short (its length is then what is left). The length's top
+ *   bit is no length (REC_LEN_MISROUTE, two workers only: the record goes
+ *   to the other worker than steering picks), so a length is 0-32767:
  *   flags    bit 0: repair the packet's checksums (fixup4/fixup6, as
  *                   fuzz_translate.c: without it almost every mutation dies
  *                   on a checksum in the parser)
@@ -28,7 +30,34 @@
  *                   engine sent or emitted (see answer()). Masks come from
  *                   RFC 6056 hashing, which no mutation can guess; this is
  *                   how a sequence reaches the 4->6 half of its flows.
+ *            bit 7: offload header: the record's bytes are the 10-byte
+ *                   virtio_net_hdr (gso_hdr_read(), as the TUN device
+ *                   writes it with IFF_VNET_HDR), then the packet, which
+ *                   goes through nat64_input_gso(); a record shorter than
+ *                   the header is skipped (the daemon drops such a read).
+ *                   With bit 0, a NEEDS_CSUM packet's field gets the
+ *                   pseudo-header sum (gso_pseudo_csum()) after the repair.
  *   A record of length 0 only moves the clock (and ticks).
+ *
+ * Two workers (settings byte 1 bit 6): two engines with share {0,2} and
+ * {1,2}, the same settings, pool4 and static entry in both (the static
+ * entry's port 1010 is worker 1's). Each record goes to the worker
+ * steer() picks, a reduced form of docs/steering.md: port_share_owner()
+ * of the IPv6 source port (echo identifier), of the IPv4 destination port,
+ * of an ICMP error's quoted port on our side; fragments and anything
+ * without ports by the last byte of the source address; REC_LEN_MISROUTE
+ * sends it to the other worker instead. A STAT_HANDOFF result is copied
+ * to a fresh buffer of its exact size (plus the record's room) and runs
+ * in worker res->handoff.to with nat64_input_handed(), its result checked
+ * as any other; a handed packet may be handed on only with one more
+ * overflow, to the next worker, or once as the IPv4 half of a hairpin it
+ * turned into (so at most `workers` + 1 hops), otherwise abort(). With one worker a handoff is a failure. Engine reuse, the
+ * reset and the drain cover both engines.
+ *
+ * Offloads: a result with res->segment (STAT_GSO_SEGMENTED) is cut with
+ * nat64_result_segment() into a heap buffer of exactly NAT64_SEGMENT_BUF
+ * bytes, and each segment runs through nat64_input() in the same worker
+ * (handoffs included), as daemon/pump.c does.
  *
  * The engine: pool6 64:ff9b::/96, pool4 192.0.2.0/30 ports 1000-1015 for
  * TCP, UDP and ICMP (64 taddrs per protocol: a sequence of a few dozen
@@ -51,13 +80,28 @@
  * Properties checked (abort() on violation, so libFuzzer records it):
  *   1. result: send iff reason is STAT_OK; no reply with a sent packet;
  *      nat64_result_next yields at least one packet when send, then stops;
+ *      segment iff reason is STAT_GSO_SEGMENTED, only for a packet with an
+ *      offload header and never with a reply, and then at least one
+ *      segment, each with a good checksum; no reply with a handoff; a
+ *      handoff goes to another worker, with the overflow rule above; a
+ *      hairpin's handed half is IPv4 with a good checksum when the
+ *      input's was (unless partial);
  *   2. each packet written parses as the other family (IPv6 again after a
  *      hairpin, told by the HAIRPINNED counter) and fits the MTU of its
  *      side; the fragments of a split packet are contiguous, share their
  *      Identification, carry MF but the last, fit min(mtu6,
  *      lowest-ipv6-mtu) or mtu4, and put back together they parse;
  *      whole or put back together, if the input's transport checksum was
- *      good (unfragmented TCP, UDP, ICMP), the output's is;
+ *      good (unfragmented TCP, UDP, ICMP), the output's is. With offloads
+ *      "good" means once finished as the kernel would (gso_csum_complete()
+ *      on a copy), for the input (NEEDS_CSUM) and the output (res->gso
+ *      NEEDS_CSUM); res->gso stays zero for a packet without a header and
+ *      for fragments, else it must describe the packet (NEEDS_CSUM,
+ *      csum_start its transport header, csum_offset of its protocol,
+ *      gso_type of its family and protocol, gso_size not 0); a TCP
+ *      super-packet is cut as the kernel would (gso_seg_*) and each
+ *      segment must parse and fit the MTU (for UDP_L4 only the first
+ *      segment's size is checked), a whole one must fit as before;
  *   3. a reply fits in NAT64_REPLY_MAX, parses, is an ICMP error of the
  *      input's family within ICMP_ERROR6_MAX / ICMP_ERROR4_MAX, goes to the
  *      input's source, has a good checksum, and never answers an ICMP
@@ -66,7 +110,9 @@
  *      fragments) parses with a good checksum, and an error in it never
  *      quotes an ICMP error (an error whose quote the parser does not take,
  *      e.g. about a fragment without ports, is checked by hand);
- *   5. limits: at most 96 sessions, at most 32 for the sender;
+ *   5. limits: at most 96 sessions in all; each engine at most its
+ *      share of them (share_of() in nat64.c: 48 with two workers), and at
+ *      most 32 for the sender (max-sessions-per-host is per engine);
  *   6. after the last record the clock jumps past every timeout (twice,
  *      so probed sessions die too): no session, dynamic BIB entry, stored
  *      SYN or fragment is left; when the engine is replaced,
@@ -110,6 +156,15 @@ enum {
 	REC_TIME_MASK = 7,
 	REC_TICK = 32,
 	REC_ANSWER = 64,
+	REC_VNET = 128,
+	REC_LEN_MISROUTE = 0x8000, /* top bit of the length */
+	REC_LEN_MASK = 0x7fff,
+};
+
+enum {
+	S1_TWO_WORKERS = 64, /* settings byte 1 */
+	FUZZ_WORKERS_MAX = 2,
+	FUZZ_MAX_SEGMENTS = 65536,
 };
 
 /* Clock steps (ms): each one just past a limit of the engine. */
@@ -134,9 +189,11 @@ struct flow {
 };
 
 struct fuzz_run {
-	struct nat64 *n;
+	struct nat64 *n[FUZZ_WORKERS_MAX]; /* one engine per worker */
+	unsigned int workers;              /* 1, or 2 (settings bit S1_TWO_WORKERS) */
 	uint64_t now;
 	uint32_t mtu4, mtu6, frag6_limit;
+	uint32_t tail; /* tailroom of the current record's buffers */
 	struct flow last4, last6;
 	uint8_t *whole;  /* FUZZ_WHOLE_MAX bytes: a split packet put back together */
 	uint64_t *clock; /* where the clock goes on for the next input */
@@ -418,7 +475,8 @@ on_emit(void *ctx, const uint8_t *pkt, uint32_t len)
 static void
 tick(struct fuzz_run *r)
 {
-	nat64_tick(r->n, r->now, on_emit, r);
+	for (unsigned int w = 0; w < r->workers; w++)
+		nat64_tick(r->n[w], r->now, on_emit, r);
 }
 
 /* What the harness knows about the input before the engine touches it. */
@@ -430,15 +488,43 @@ struct input {
 	uint8_t src[16]; /* IPv4: first 4 bytes */
 };
 
+static bool
+gso_set(const struct gso_hdr *g)
+{
+	return g && (g->flags != 0 || g->gso_type != GSO_NONE);
+}
+
+/* The transport checksum of a packet whose offload header says
+ * NEEDS_CSUM: its state once finished as the kernel would (gso.h), on a
+ * copy; not checkable when the header's offsets don't fit. */
+static enum csum_state
+partial_csum_state(const uint8_t *pkt, uint32_t len, const struct gso_hdr *g,
+		   const struct pkt_l3 *l3)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	enum csum_state st = CSUM_SKIP;
+
+	if (!copy)
+		fail("out of memory", 0);
+	memcpy(copy, pkt, len);
+	if (gso_csum_complete(copy, len, g) == GSO_OK)
+		st = l4_csum_state(copy, l3);
+	free(copy);
+	return st;
+}
+
 static void
-input_describe(struct input *in, const uint8_t *pkt, uint32_t len)
+input_describe(struct input *in, const uint8_t *pkt, uint32_t len, const struct gso_hdr *g)
 {
 	memset(in, 0, sizeof(*in));
 	in->family = family_of(pkt, len);
 	in->parsed = parse_as(in->family, pkt, len, &in->info) == STAT_OK;
 	if (!in->parsed)
 		return;
-	in->csum = l4_csum_state(pkt, &in->info.outer);
+	if (g && (g->flags & GSO_F_NEEDS_CSUM))
+		in->csum = partial_csum_state(pkt, len, g, &in->info.outer);
+	else
+		in->csum = l4_csum_state(pkt, &in->info.outer);
 	memcpy(in->src, pkt + (in->family == 6 ? 8 : 12), in->family == 6 ? 16 : 4);
 }
 
@@ -549,10 +635,105 @@ take(const struct pkt *out)
 	return copy;
 }
 
+/* The MTU a packet of `family` leaving whole must fit. */
+static uint32_t
+mtu_of(const struct fuzz_run *r, int family)
+{
+	return family == 4 ? r->mtu4 : r->mtu6;
+}
+
+/*
+ * A super-packet sent as one (gso_type TCPV4/TCPV6/UDP_L4): the kernel
+ * cuts it into segments of the MTU of their side. TCP: cut here as the
+ * kernel would (gso_seg_*) from the finished copy `fin`, every segment
+ * must parse and fit; UDP: its first segment must fit.
+ */
+static void
+check_super(const struct fuzz_run *r, const uint8_t *fin, uint32_t len, const struct pkt_info *info,
+	    const struct gso_hdr *g)
+{
+	const struct pkt_l3 *o = &info->outer;
+	uint32_t mtu = mtu_of(r, o->family), count = 0;
+	struct gso_seg it;
+	struct pkt_info si;
+	size_t n = 0, size;
+	uint8_t *seg;
+
+	if (o->l4_proto == IPPROTO_UDP) {
+		uint64_t first = (uint64_t)o->l4_off + 8 + g->gso_size;
+
+		if ((first < len ? first : len) > mtu)
+			fail("UDP super-packet whose segments exceed the MTU", (int)first);
+		return;
+	}
+	if (gso_seg_begin(&it, fin, len, g) != GSO_OK)
+		fail("TCP super-packet the kernel could not segment", (int)len);
+	size = gso_seg_max_len(&it);
+	seg = malloc(size);
+	if (!seg)
+		fail("out of memory", 0);
+	while (gso_seg_next(&it, seg, size, &n) == GSO_OK && n != 0) {
+		if (n > mtu)
+			fail("segment of a super-packet larger than the MTU", (int)n);
+		if (parse_as(o->family, seg, (uint32_t)n, &si) != STAT_OK)
+			fail("segment of a super-packet does not parse", (int)n);
+		if (++count > FUZZ_MAX_SEGMENTS)
+			fail("super-packet segmentation does not stop", (int)count);
+	}
+	free(seg);
+	if (count == 0)
+		fail("super-packet without a segment", (int)len);
+}
+
+/*
+ * A packet sent with an offload header (res->gso not zero): the header
+ * must describe it (NEEDS_CSUM, csum_start at its transport header,
+ * csum_offset of its protocol, a gso_type of its family and protocol),
+ * its partial checksum once finished must be good when the input's was,
+ * and a super-packet's segments must fit (check_super()).
+ */
+static void
+check_offload_out(const struct fuzz_run *r, const uint8_t *pkt, uint32_t len,
+		  const struct pkt_info *info, const struct gso_hdr *g, const struct input *in)
+{
+	const struct pkt_l3 *o = &info->outer;
+	uint8_t type = g->gso_type & (uint8_t)~GSO_ECN;
+	uint16_t want = o->l4_proto == IPPROTO_TCP ? 16 : o->l4_proto == IPPROTO_UDP ? 6 : 0;
+	bool ok_type;
+	uint8_t *fin;
+
+	if (!(g->flags & GSO_F_NEEDS_CSUM))
+		fail("offload header without NEEDS_CSUM on a sent packet", g->flags);
+	if (want == 0 || o->is_fragment || g->csum_start != o->l4_off || g->csum_offset != want)
+		fail("offload header does not point at the packet's checksum", g->csum_start);
+	if (g->hdr_len != 0 && g->hdr_len < o->l4_off)
+		fail("offload header's hdr_len ends inside the IP header", g->hdr_len);
+	ok_type = type == GSO_NONE ||
+		  (type == GSO_TCPV4 && o->family == 4 && o->l4_proto == IPPROTO_TCP) ||
+		  (type == GSO_TCPV6 && o->family == 6 && o->l4_proto == IPPROTO_TCP) ||
+		  (type == GSO_UDP_L4 && o->l4_proto == IPPROTO_UDP);
+	if (!ok_type || (type != GSO_NONE && g->gso_size == 0))
+		fail("offload header's gso_type does not match the packet", g->gso_type);
+	fin = malloc(len);
+	if (!fin)
+		fail("out of memory", 0);
+	memcpy(fin, pkt, len);
+	if (gso_csum_complete(fin, len, g) != GSO_OK)
+		fail("partial checksum of a sent packet can't be finished", (int)len);
+	check_csum(fin, o, in);
+	if (type == GSO_NONE) {
+		if (len > mtu_of(r, o->family))
+			fail("sent packet larger than the MTU of its side", (int)len);
+	} else {
+		check_super(r, fin, len, info, g);
+	}
+	free(fin);
+}
+
 /* Property 2 for one packet nat64_result_next yields. */
 static void
 check_out(struct fuzz_run *r, const uint8_t *pkt, uint32_t len, int want, bool split,
-	  struct split *s, const struct input *in)
+	  struct split *s, const struct input *in, const struct gso_hdr *g)
 {
 	struct pkt_info info;
 	enum stat_id why;
@@ -565,6 +746,13 @@ check_out(struct fuzz_run *r, const uint8_t *pkt, uint32_t len, int want, bool s
 		fprintf(stderr, "re-parse of sent packet: %s\n", stat_name(why));
 		fail("sent packet does not parse", (int)why);
 	}
+	if (gso_set(g)) {
+		if (split)
+			fail("fragments sent with an offload header", g->gso_type);
+		remember(r, pkt, &info);
+		check_offload_out(r, pkt, len, &info, g, in);
+		return;
+	}
 	if (len > mtu)
 		fail("sent packet larger than the MTU of its side", (int)len);
 	if (s->count == 0)
@@ -575,8 +763,12 @@ check_out(struct fuzz_run *r, const uint8_t *pkt, uint32_t len, int want, bool s
 		check_csum(pkt, &info.outer, in);
 }
 
+/* `hairpinned`: the HAIRPINNED counter moved; `handed_hairpin`: the input
+ * is the IPv4 half of a hairpin another worker handed over; `offload`: it
+ * came with an offload header (else res->gso must stay zero). */
 static void
-check_sent(struct fuzz_run *r, struct nat64_result *res, const struct input *in, bool hairpinned)
+check_sent(struct fuzz_run *r, struct nat64_result *res, const struct input *in, bool hairpinned,
+	   bool handed_hairpin, bool offload)
 {
 	int want = in->family == 6 && !hairpinned ? 4 : 6;
 	struct split s = {0};
@@ -585,12 +777,16 @@ check_sent(struct fuzz_run *r, struct nat64_result *res, const struct input *in,
 
 	if (!in->parsed)
 		fail("engine sent a packet the parser refuses", in->family);
-	if (hairpinned && in->family != 6)
+	if (hairpinned && in->family != 6 && !handed_hairpin)
 		fail("hairpin counter moved for an IPv4 packet", 0);
+	if (handed_hairpin && !hairpinned)
+		fail("handed hairpin sent without the hairpin counter", 0);
+	if (!offload && gso_set(&res->gso))
+		fail("offload header on a packet that came without one", res->gso.gso_type);
 	while (nat64_result_next(res, &out)) {
 		uint8_t *copy = take(&out);
 
-		check_out(r, copy, out.len, want, res->split, &s, in);
+		check_out(r, copy, out.len, want, res->split, &s, in, &res->gso);
 		if (!res->split)
 			whole++;
 		free(copy);
@@ -623,59 +819,255 @@ check_reply(const uint8_t *reply, const struct nat64_result *res, const struct i
 		fail("ICMP error not addressed to the packet's source", in->family);
 }
 
-/* Property 5. */
+/* What nat64.c's share_of() gives one worker of max-sessions. */
+static uint32_t
+session_share(const struct fuzz_run *r)
+{
+	return (FUZZ_MAX_SESSIONS + r->workers - 1) / r->workers;
+}
+
+/* Property 5: per engine its share of max-sessions and at most
+ * max-sessions-per-host for the sender; all engines at most max-sessions. */
 static void
 check_limits(const struct fuzz_run *r, const struct input *in)
 {
-	const struct bib *b = nat64_bib(r->n);
+	uint32_t total = 0;
 	struct in6_addr src;
 
-	if (session_count(b, L4_COUNT) > FUZZ_MAX_SESSIONS)
-		fail("more sessions than max-sessions", (int)session_count(b, L4_COUNT));
+	for (unsigned int w = 0; w < r->workers; w++) {
+		uint32_t c = session_count(nat64_bib(r->n[w]), L4_COUNT);
+
+		if (c > session_share(r))
+			fail("more sessions than the worker's share of max-sessions", (int)c);
+		total += c;
+	}
+	if (total > FUZZ_MAX_SESSIONS)
+		fail("more sessions than max-sessions", (int)total);
 	if (in->family != 6 || !in->parsed)
 		return;
 	memcpy(&src, in->src, 16);
-	if (bib_host_sessions(b, &src) > FUZZ_MAX_PER_HOST)
-		fail("more sessions than max-sessions-per-host", (int)bib_host_sessions(b, &src));
+	for (unsigned int w = 0; w < r->workers; w++)
+		if (bib_host_sessions(nat64_bib(r->n[w]), &src) > FUZZ_MAX_PER_HOST)
+			fail("more sessions than max-sessions-per-host",
+			     (int)bib_host_sessions(nat64_bib(r->n[w]), &src));
 }
 
-/* One record through nat64_input. */
+/* Property 1. */
 static void
-feed(struct fuzz_run *r, uint8_t flags, const uint8_t *bytes, uint32_t len)
+check_result(const struct nat64_result *res, bool offload)
+{
+	if (res->send != (res->reason == STAT_OK))
+		fail("send and reason disagree", (int)res->reason);
+	if (res->send && res->reply_len != 0)
+		fail("a reply with a packet that is sent", (int)res->reply_len);
+	if (res->segment != (res->reason == STAT_GSO_SEGMENTED))
+		fail("segment and reason disagree", (int)res->reason);
+	if (res->segment && (!offload || res->reply_len != 0))
+		fail("segmentation asked for a packet without offload header, or with a reply",
+		     (int)res->reply_len);
+	if (res->reason == STAT_HANDOFF && res->reply_len != 0)
+		fail("a reply with a packet handed off", (int)res->reply_len);
+}
+
+static void run_packet(struct fuzz_run *r, unsigned int w, struct pkt *p, const struct gso_hdr *g,
+		       const struct nat64_handoff *h, const struct input *in, unsigned int hops);
+
+/*
+ * STAT_HANDOFF from worker `from`: to another worker; a packet that was
+ * itself handed over is handed on only when that worker's pool4 share
+ * overflowed too (one more overflow, to the next worker) or as the IPv4
+ * half of a hairpin, so a packet makes at most `workers` + 1 hops. The packet (res->out) is copied to a
+ * fresh buffer of exactly its size plus the record's room, and runs in
+ * worker `to` with nat64_input_handed().
+ */
+static void
+hand_over(struct fuzz_run *r, unsigned int from, const struct nat64_result *res,
+	  const struct nat64_handoff *prev, const struct input *orig, unsigned int hops)
+{
+	const struct nat64_handoff *hd = &res->handoff;
+	unsigned int next = (from + 1) % r->workers;
+	uint32_t len = res->out.len;
+	uint8_t *copy, *buf;
+	struct pkt p;
+	struct input in;
+
+	if (r->workers < 2)
+		fail("handoff with a single worker", (int)hd->to);
+	if (hd->to >= r->workers || hd->to == from)
+		fail("handoff to no other worker", (int)hd->to);
+	if (hd->overflow > (prev ? prev->overflow : 0) + 1u || hd->overflow > r->workers - 1 ||
+	    (hd->overflow > (prev ? prev->overflow : 0) && hd->to != next))
+		fail("handoff overflow count wrong", hd->overflow);
+	/* Handed on: one more overflow, or the IPv4 half of a hairpin this
+	 * worker translated from a packet handed to it (a static entry's
+	 * answer), once. */
+	if (prev && hd->overflow != prev->overflow + 1u && !(hd->hairpin && !prev->hairpin))
+		fail("handed packet handed on without overflow", hd->overflow);
+	if (hops >= r->workers + 1)
+		fail("handoffs do not stop", (int)hops);
+	copy = take(&res->out);
+	if (hd->hairpin && (len < 20 || copy[0] >> 4 != 4))
+		fail("hairpin handed over is not the IPv4 packet", (int)len);
+	buf = malloc(PKT_HEADROOM + (size_t)len + r->tail);
+	if (!buf)
+		fail("out of memory", 0);
+	memcpy(buf + PKT_HEADROOM, copy, len);
+	free(copy);
+	p = (struct pkt){buf + PKT_HEADROOM, len, PKT_HEADROOM, r->tail};
+	input_describe(&in, p.data, len, &hd->gso);
+	/* A hairpin's IPv4 half was translated from `orig`: its checksum is
+	 * what orig's was (and, partial, is no checksum of its own yet). */
+	if (hd->hairpin)
+		in.csum = orig->csum;
+	if (hd->hairpin && in.parsed && !(hd->gso.flags & GSO_F_NEEDS_CSUM))
+		check_csum(p.data, &in.info.outer, orig);
+	run_packet(r, hd->to, &p, NULL, hd, &in, hops + 1);
+	free(buf);
+}
+
+/* STAT_GSO_SEGMENTED: each segment, cut into one NAT64_SEGMENT_BUF heap
+ * buffer, runs in the same worker as an ordinary packet (as the daemon's
+ * run_packet()); nat64.h promises each a full checksum. */
+static void
+segments(struct fuzz_run *r, unsigned int w, struct nat64_result *res)
+{
+	uint8_t *buf = malloc(NAT64_SEGMENT_BUF);
+	uint32_t count = 0;
+	struct input in;
+	struct pkt seg;
+
+	if (!buf)
+		fail("out of memory", 0);
+	while (nat64_result_segment(res, buf, &seg)) {
+		if (seg.data != buf + PKT_HEADROOM || seg.headroom != PKT_HEADROOM ||
+		    (uint64_t)PKT_HEADROOM + seg.len + seg.tailroom > NAT64_SEGMENT_BUF ||
+		    seg.tailroom < FUZZ_MIN_TAILROOM)
+			fail("segment outside its buffer", (int)seg.len);
+		input_describe(&in, seg.data, seg.len, NULL);
+		if (in.parsed && in.csum == CSUM_BAD)
+			fail("segment with a wrong checksum", (int)count);
+		run_packet(r, w, &seg, NULL, NULL, &in, 0);
+		if (++count > FUZZ_MAX_SEGMENTS)
+			fail("nat64_result_segment does not stop", (int)count);
+	}
+	if (count == 0)
+		fail("segmentation asked for, no segment made", 0);
+	if (nat64_result_segment(res, buf, &seg))
+		fail("nat64_result_segment yields again after false", 0);
+	free(buf);
+}
+
+/* One packet through worker `w`: from the TUN device (h NULL), with
+ * offload header g (or none), or handed over by another worker (h). */
+static void
+run_packet(struct fuzz_run *r, unsigned int w, struct pkt *p, const struct gso_hdr *g,
+	   const struct nat64_handoff *h, const struct input *in, unsigned int hops)
+{
+	struct nat64 *n = r->n[w];
+	const struct stats *st = nat64_stats(n);
+	uint64_t hairpins = st->count[STAT_HAIRPINNED];
+	bool offload = gso_set(g) || (h && gso_set(&h->gso));
+	uint8_t *reply = malloc(NAT64_REPLY_MAX);
+	struct nat64_result res;
+
+	if (!reply)
+		fail("out of memory", 0);
+	if (h)
+		nat64_input_handed(n, p, h, r->now, reply, &res);
+	else if (g)
+		nat64_input_gso(n, p, g, r->now, reply, &res);
+	else
+		nat64_input(n, p, r->now, reply, &res);
+	trace(h ? "handed" : "input", res.reason);
+
+	check_result(&res, offload);
+	if (res.send)
+		check_sent(r, &res, in, st->count[STAT_HAIRPINNED] != hairpins, h && h->hairpin,
+			   offload);
+	if (res.reply_len != 0)
+		check_reply(reply, &res, in);
+	check_limits(r, in);
+	free(reply);
+	if (res.reason == STAT_HANDOFF)
+		hand_over(r, w, &res, h, in, hops);
+	if (res.segment)
+		segments(r, w, &res);
+}
+
+/*
+ * The worker the kernel's steering would pick (docs/steering.md, reduced
+ * to port_share_owner() of one port): IPv6 by the source port (echo: the
+ * identifier), an ICMPv6 error by its quote's destination port; IPv4 by
+ * the destination port, an ICMPv4 error by its quote's source port;
+ * fragments (the first one too) and anything without ports by the last
+ * byte of its source address.
+ */
+static unsigned int
+steer(const struct fuzz_run *r, const uint8_t *pkt, uint32_t len, const struct input *in)
+{
+	const struct pkt_info *i = &in->info;
+	bool v6 = in->family == 6;
+	uint32_t last = v6 ? 23 : 15;
+	uint16_t port;
+
+	if (r->workers < 2)
+		return 0;
+	if (!in->parsed || !i->outer.has_ports || i->outer.is_fragment)
+		return len > last ? pkt[last] % r->workers : 0;
+	if (i->outer.icmp_is_error && i->has_inner)
+		port = v6 ? i->inner.dport : i->inner.sport;
+	else
+		port = v6 ? i->outer.sport : i->outer.dport;
+	return port_share_owner(port, r->workers);
+}
+
+/* The repair for a NEEDS_CSUM record: the checksum field holds the
+ * pseudo-header sum, as the kernel leaves it (gso.h). */
+static void
+fixup_partial(uint8_t *pkt, uint32_t len, const struct gso_hdr *g)
+{
+	if (g->flags & GSO_F_NEEDS_CSUM)
+		(void)gso_pseudo_csum(pkt, len, g,
+				      g->csum_offset == 16 ? IPPROTO_TCP : IPPROTO_UDP);
+}
+
+/* One record: its packet into a buffer of exactly its size and room, to
+ * the worker steer() picks (the other one with `misroute`). */
+static void
+feed(struct fuzz_run *r, uint8_t flags, bool misroute, const uint8_t *bytes, uint32_t len)
 {
 	uint32_t head = PKT_HEADROOM;
 	uint32_t tail = flags & REC_SMALL_TAILROOM ? FUZZ_MIN_TAILROOM : FUZZ_TAILROOM;
-	size_t bufsize = head + (size_t)len + tail;
-	uint8_t *buf = malloc(bufsize), *reply = malloc(NAT64_REPLY_MAX);
-	struct pkt p = {buf + head, len, head, tail};
-	const struct stats *st = nat64_stats(r->n);
-	uint64_t hairpins = st->count[STAT_HAIRPINNED];
-	struct nat64_result res;
+	struct gso_hdr g;
+	bool vnet = flags & REC_VNET;
+	uint8_t *buf;
+	struct pkt p;
 	struct input in;
+	unsigned int w;
 
-	if (!buf || !reply)
+	if (vnet) {
+		/* The daemon drops a read shorter than the header. */
+		if (gso_hdr_read(bytes, len, &g) != GSO_OK)
+			return;
+		bytes += GSO_HDR_LEN;
+		len -= GSO_HDR_LEN;
+	}
+	buf = malloc(head + (size_t)len + tail);
+	if (!buf)
 		fail("out of memory", 0);
+	p = (struct pkt){buf + head, len, head, tail};
+	r->tail = tail;
 	memcpy(p.data, bytes, len);
 	if (flags & REC_ANSWER)
 		answer(p.data, len, family_of(p.data, len) == 6 ? &r->last6 : &r->last4);
-	if (flags & REC_FIXUP)
+	if (flags & REC_FIXUP) {
 		(family_of(p.data, len) == 6 ? fixup6 : fixup4)(p.data, len);
-	input_describe(&in, p.data, len);
-
-	nat64_input(r->n, &p, r->now, reply, &res);
-	trace("input", res.reason);
-
-	/* Property 1. */
-	if (res.send != (res.reason == STAT_OK))
-		fail("send and reason disagree", (int)res.reason);
-	if (res.send && res.reply_len != 0)
-		fail("a reply with a packet that is sent", (int)res.reply_len);
-	if (res.send)
-		check_sent(r, &res, &in, st->count[STAT_HAIRPINNED] != hairpins);
-	if (res.reply_len != 0)
-		check_reply(reply, &res, &in);
-	check_limits(r, &in);
-	free(reply);
+		if (vnet)
+			fixup_partial(p.data, len, &g);
+	}
+	input_describe(&in, p.data, len, vnet ? &g : NULL);
+	w = (steer(r, p.data, len, &in) + (misroute ? 1u : 0u)) % r->workers;
+	run_packet(r, w, &p, vnet ? &g : NULL, NULL, &in, 0);
 	free(buf);
 }
 
@@ -727,11 +1119,18 @@ settings(struct globals *g, struct nat64_params *p, const uint8_t *s)
 	p->icmp_errors_per_sec = rate_from_bits(s[1]);
 }
 
-/* The parts of the settings that only nat64_create takes (nat64_params). */
+static unsigned int
+workers_of(const uint8_t *s)
+{
+	return s[1] & S1_TWO_WORKERS ? 2 : 1;
+}
+
+/* The parts of the settings that only nat64_create takes (nat64_params),
+ * and the number of workers. */
 static uint8_t
 params_key(const uint8_t *s)
 {
-	return (uint8_t)((s[0] & 0x81) | (s[1] & 3) << 1);
+	return (uint8_t)((s[0] & 0x81) | (s[1] & 3) << 1 | (s[1] & S1_TWO_WORKERS));
 }
 
 static void
@@ -796,25 +1195,28 @@ engine_reset(struct nat64 *n, const struct globals *g, const struct nat64_params
 	}
 	pool4_fill(n, s);
 	rfc6056_init(&n->rfc6056, &p->key, g->f_args);
+	n->rfc6056.share = p->share; /* as nat64_create() */
 	n->ipv4_id = 0;
 	ratelimit_init(&n->icmp_rl, p->icmp_errors_per_sec, 0);
 	memset(&n->stats, 0, sizeof(n->stats));
 }
 
 /*
- * The engine for the next input. nat64_create costs about 2.3 ms under
- * ASan (three hash table chunks of 1-2 MiB and the reassembly arena,
- * which ASan maps, poisons and quarantines; 12 us without ASan), more than
- * most inputs take to run: one engine is kept and reset between inputs,
- * and made anew every FUZZ_REUSE inputs or when the nat64_params bits of
- * the settings change. What a reused engine still differs in (the
- * clock's absolute value, the order of the free slots in its pools) does
- * not change what it does with a packet.
+ * The engines for the next input (one, or two workers). nat64_create
+ * costs about 2.3 ms under ASan (three hash table chunks of 1-2 MiB and
+ * the reassembly arena, which ASan maps, poisons and quarantines; 12 us
+ * without ASan), more than most inputs take to run: the engines are kept
+ * and reset between inputs, and made anew every FUZZ_REUSE inputs or when
+ * the nat64_params bits of the settings or the number of workers change.
+ * What a reused engine still differs in (the clock's absolute value, the
+ * order of the free slots in its pools) does not change what it does with
+ * a packet.
  */
 static void
 engine(struct fuzz_run *r, const uint8_t *s)
 {
-	static struct nat64 *kept;
+	static struct nat64 *kept[FUZZ_WORKERS_MAX];
+	static unsigned int kept_workers;
 	static uint8_t kept_key;
 	static unsigned uses;
 	static uint64_t clock = FUZZ_EPOCH;
@@ -822,14 +1224,24 @@ engine(struct fuzz_run *r, const uint8_t *s)
 	struct nat64_params p;
 
 	settings(&g, &p, s);
-	if (kept && (kept_key != params_key(s) || uses >= FUZZ_REUSE)) {
-		nat64_destroy(kept);
-		kept = NULL;
+	if (kept_workers && (kept_key != params_key(s) || uses >= FUZZ_REUSE)) {
+		for (unsigned int w = 0; w < kept_workers; w++)
+			nat64_destroy(kept[w]);
+		kept_workers = 0;
 	}
-	if (kept) {
-		engine_reset(kept, &g, &p, s);
-	} else {
-		kept = engine_create(&g, &p, s);
+	r->workers = workers_of(s);
+	for (unsigned int w = 0; w < r->workers; w++) {
+		if (r->workers > 1)
+			p.share = (struct port_share){.index = (uint16_t)w,
+						      .count = (uint16_t)r->workers};
+		if (kept_workers)
+			engine_reset(kept[w], &g, &p, s);
+		else
+			kept[w] = engine_create(&g, &p, s);
+		r->n[w] = kept[w];
+	}
+	if (!kept_workers) {
+		kept_workers = r->workers;
 		kept_key = params_key(s);
 		uses = 0;
 	}
@@ -837,31 +1249,37 @@ engine(struct fuzz_run *r, const uint8_t *s)
 	/* The clock goes on from the last input's (it must not go back). */
 	r->clock = &clock;
 	r->now = clock;
-	r->n = kept;
 	r->mtu4 = p.mtu4;
 	r->mtu6 = p.mtu6;
 	r->frag6_limit = g.xlat.lowest_ipv6_mtu < p.mtu6 ? g.xlat.lowest_ipv6_mtu : p.mtu6;
 }
 
-/* Property 6: past every timeout, only the static entry is left: no
- * session, stored SYN or fragment (a reused engine starts empty). */
+/* Property 6: past every timeout, only the static entry is left in each
+ * engine: no session, stored SYN or fragment (a reused engine starts
+ * empty). */
 static void
 drain(struct fuzz_run *r)
 {
-	const struct bib *b = nat64_bib(r->n);
-
 	r->now += time_step[7];
 	tick(r); /* established TCP: probed, now transitory */
 	r->now += time_step[6];
 	tick(r);
-	if (session_count(b, L4_COUNT) != 0)
-		fail("sessions left after every timeout", (int)session_count(b, L4_COUNT));
-	if (bib_count(b, L4_TCP) != 1 || bib_count(b, L4_UDP) != 0 || bib_count(b, L4_ICMP) != 0)
-		fail("dynamic BIB entries left after every timeout", (int)bib_count(b, L4_UDP));
-	if (session_stored_count(b) != 0 || syn_queue_count(&r->n->synq) != 0)
-		fail("stored SYNs left after every timeout", (int)syn_queue_count(&r->n->synq));
-	if (reasm_datagrams(r->n->reasm) != 0 || reasm_memory(r->n->reasm) != 0)
-		fail("datagrams left in the reassembler", (int)reasm_datagrams(r->n->reasm));
+	for (unsigned int w = 0; w < r->workers; w++) {
+		const struct nat64 *n = r->n[w];
+		const struct bib *b = nat64_bib(n);
+
+		if (session_count(b, L4_COUNT) != 0)
+			fail("sessions left after every timeout", (int)session_count(b, L4_COUNT));
+		if (bib_count(b, L4_TCP) != 1 || bib_count(b, L4_UDP) != 0 ||
+		    bib_count(b, L4_ICMP) != 0)
+			fail("dynamic BIB entries left after every timeout",
+			     (int)bib_count(b, L4_UDP));
+		if (session_stored_count(b) != 0 || syn_queue_count(&n->synq) != 0)
+			fail("stored SYNs left after every timeout",
+			     (int)syn_queue_count(&n->synq));
+		if (reasm_datagrams(n->reasm) != 0 || reasm_memory(n->reasm) != 0)
+			fail("datagrams left in the reassembler", (int)reasm_datagrams(n->reasm));
+	}
 }
 
 int
@@ -881,7 +1299,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	engine(&r, data);
 	while (off + FUZZ_REC_HDR <= size) {
 		uint8_t flags = data[off];
-		size_t len = get16(data + off + 1);
+		uint16_t field = get16(data + off + 1);
+		size_t len = field & REC_LEN_MASK;
 
 		off += FUZZ_REC_HDR;
 		if (len > size - off)
@@ -890,7 +1309,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (flags & REC_TICK)
 			tick(&r);
 		if (len > 0)
-			feed(&r, flags, data + off, (uint32_t)len);
+			feed(&r, flags, field & REC_LEN_MISROUTE, data + off, (uint32_t)len);
 		off += len;
 	}
 	drain(&r);

@@ -27,12 +27,16 @@ FIX = 0x01
 SMALL_TAIL = 0x02
 TICK = 0x20
 ANSWER = 0x40
+VNET = 0x80          # the packet starts with a 10-byte virtio_net_hdr
+MISROUTE = 0x8000    # top bit of the length: the other worker than steering's
 # Clock steps: index into time_step[], shifted into bits 2-4.
 T_1MS, T_1S, T_FRAG, T_SYN, T_ICMP, T_UDP, T_TCP_EST = range(1, 8)
 
 # Settings byte 0.
 HOP_COMP, ADF, DROP_EXT_TCP, DROP_ICMP6_INFO = 0x01, 0x02, 0x04, 0x08
 SMALL_MTU = 0x80
+# Settings byte 1.
+TWO_WORKERS = 0x40
 
 H6 = "2001:db8::1"          # an IPv6 host
 H6B = "2001:db8::2"         # the IPv6 host of the static TCP entry (port 80)
@@ -54,9 +58,30 @@ def ip4(src=H4, dst=PLACE4, **kw):
     return IP(src=src, dst=dst, ttl=64, **kw)
 
 
-def rec(pkt, flags=FIX, step=0):
+def rec(pkt, flags=FIX, step=0, misroute=False):
     data = bytes(pkt) if pkt is not None else b""
-    return bytes([flags | (step << 2)]) + struct.pack(">H", len(data)) + data
+    field = len(data) | (MISROUTE if misroute else 0)
+    return bytes([flags | (step << 2)]) + struct.pack(">H", field) + data
+
+
+# virtio_net_hdr (little-endian fields), gso.h.
+NEEDS_CSUM = 1
+GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 = 0, 1, 4, 5
+
+
+def vnet(pkt, flags=NEEDS_CSUM, gso_type=GSO_NONE, gso_size=0, rflags=FIX, step=0,
+         misroute=False, csum_start=None):
+    """A record with an offload header: csum_start is the L4 offset of the
+    packet (no options or extension headers here), csum_offset TCP's or
+    UDP's; FIX makes the harness write the pseudo-header sum in."""
+    raw = bytes(pkt)
+    l4 = 40 if raw[0] >> 4 == 6 else (raw[0] & 15) * 4
+    proto = raw[6] if raw[0] >> 4 == 6 else raw[9]
+    off = 16 if proto == 6 else 6
+    thl = (raw[l4 + 12] >> 4) * 4 if proto == 6 else 8
+    hdr = struct.pack("<BBHHHH", flags, gso_type, l4 + thl if gso_type else 0, gso_size,
+                      l4 if csum_start is None else csum_start, off)
+    return rec(hdr + raw, rflags | VNET, step, misroute)
 
 
 def seq(settings, *records):
@@ -257,6 +282,90 @@ def seeds():
     yield "icmp-rate-limit", seq(
         b"\x00\x02",
         *[rec(ip4(dst="192.0.2.3") / UDP(sport=53, dport=1002 + i)) for i in range(3)])
+
+    # ---- Two workers (settings byte 1 TWO_WORKERS): share {0,2}, {1,2};
+    # port p is worker (p >> 1) % 2's. Static entry 192.0.2.2#1010: worker 1.
+    two = bytes([0, TWO_WORKERS])
+    # A UDP flow made by the owner of its source port (40002: worker 1);
+    # the answer steered right, then misrouted (handed back to the owner).
+    yield "w2-udp6-misrouted-answer", seq(
+        two,
+        rec(ip6() / UDP(sport=40002, dport=53) / PAYLOAD),
+        rec(ip4() / UDP(sport=53, dport=1) / PAYLOAD, FIX | ANSWER),
+        rec(ip4() / UDP(sport=53, dport=1) / PAYLOAD, FIX | ANSWER, misroute=True),
+        rec(ip6() / UDP(sport=40002, dport=53) / PAYLOAD, FIX, misroute=True))
+    # Hairpin from worker 0's source port to the static entry (worker 1's):
+    # the IPv4 half is handed over.
+    yield "w2-tcp6-hairpin", seq(
+        two,
+        rec(ip6(dst=ST6) / TCP(sport=40000, dport=1010, flags="S", seq=3)),
+        rec(ip6(src=H6B, dst=ST6) / TCP(sport=80, dport=1, flags="SA", seq=8, ack=4),
+            FIX | ANSWER),
+        rec(ip6(dst=ST6) / UDP(sport=40000, dport=1010) / PAYLOAD))
+    # Inbound through the static entry; the IPv6 server's answer (port 80:
+    # worker 0) goes over to worker 1.
+    yield "w2-tcp4-static", seq(
+        two,
+        rec(ip4(dst=ST4) / TCP(sport=5555, dport=1010, flags="S", seq=77)),
+        rec(ip6(src=H6B, dst=R6) / TCP(sport=80, dport=5555, flags="SA", ack=78),
+            FIX | ANSWER),
+        rec(ip4(dst=ST4) / TCP(sport=5555, dport=1010, flags="A", seq=78, ack=1)))
+    # Worker 0's share (32 UDP taddrs) runs out: new flows overflow to
+    # worker 1, which maps them from its own share until it is full too.
+    yield "w2-udp6-pool4-overflow", seq(
+        two,
+        *[rec(ip6(src="2001:db8::%x" % (0x10 + i // 24)) / UDP(sport=30000 + 4 * i, dport=53))
+          for i in range(70)])
+    # IPv4 fragments steered by source (worker 0) for a mask of worker 1:
+    # reassembled, then handed over with their Identification.
+    w4 = ip4(flags=0, id=0x4444) / UDP(sport=53, dport=1) / Raw(b"j" * 900)
+    yield "w2-frag4-handoff", seq(
+        two,
+        rec(ip6() / UDP(sport=40002, dport=53) / PAYLOAD),
+        *[rec(f, FIX | ANSWER) for f in frag4(w4, 456)])
+    # ---- Offload headers (record flag VNET).
+    # A TCP super-packet of an established flow, translated once (TSO).
+    est = [rec(tcp6("S")),
+           rec(tcp4("SA", ack=1001), FIX | ANSWER),
+           rec(tcp6("A", 1001, 5001))]
+    yield "gso-tcp6-super", seq(
+        base, *est,
+        vnet(tcp6("PA", 1001, 5001) / Raw(b"k" * 1400), gso_type=GSO_TCPV6, gso_size=500),
+        vnet(tcp4("A", 5001, 2401) / Raw(b"l" * 1200), gso_type=GSO_TCPV4, gso_size=400,
+             rflags=FIX | ANSWER))
+    # Small MTUs: the segments would not fit once translated, so the
+    # engine asks for software segmentation.
+    yield "gso-tcp6-segmented", seq(
+        bytes([SMALL_MTU, 0]), *est,
+        vnet(tcp6("PA", 1001, 5001) / Raw(b"m" * 2000), gso_type=GSO_TCPV6, gso_size=1000))
+    # A super-packet to segment whose csum_start is not its TCP header:
+    # dropped, not cut with payload taken for the header. First found by
+    # the fuzzer.
+    yield "gso-tcp6-csum-start-elsewhere", seq(
+        bytes([SMALL_MTU, 0]), *est,
+        vnet(tcp6("PA", 1001, 5001) / Raw(b"q" * 2000), gso_type=GSO_TCPV6, gso_size=1000,
+             csum_start=59))
+    # Partial checksums: TCP stays partial, UDP is finished, USO.
+    yield "gso-csum-partial", seq(
+        base, *est,
+        vnet(tcp6("PA", 1001, 5001) / PAYLOAD),
+        vnet(ip6() / UDP(sport=40000, dport=53) / PAYLOAD),
+        vnet(ip6() / UDP(sport=40000, dport=53) / Raw(b"n" * 1000), gso_type=GSO_UDP_L4,
+             gso_size=300),
+        vnet(tcp4("A", 5001, 1021) / PAYLOAD, rflags=FIX | ANSWER))
+    # Two workers: a partial-checksum TCP SYN hairpinned to worker 1's
+    # static entry, a super-packet handed over with its header.
+    yield "w2-gso-hairpin-partial", seq(
+        two,
+        vnet(ip6(dst=ST6) / TCP(sport=40000, dport=1010, flags="S", seq=3)),
+        rec(ip6(src=H6B, dst=ST6) / TCP(sport=80, dport=1, flags="SA", seq=8, ack=4),
+            FIX | ANSWER),
+        vnet(ip6(dst=ST6) / TCP(sport=40000, dport=1010, flags="A", seq=4, ack=9) /
+             Raw(b"o" * 300)))
+    yield "w2-gso-super-misrouted", seq(
+        two, *est,
+        vnet(tcp4("A", 5001, 1001) / Raw(b"p" * 1200), gso_type=GSO_TCPV4, gso_size=400,
+             rflags=FIX | ANSWER, misroute=True))
 
 
 def main():

@@ -509,6 +509,27 @@ Test(nat64_gso, refused_header_segmented)
 	h_stop(&h);
 }
 
+/* A TCPV6 super-packet whose csum_start is not its TCP header (40 here,
+ * the parser's transport offset): segmenting it would take payload bytes
+ * for the TCP header (sequence numbers and checksum written into the
+ * payload, segments sent with wrong checksums). Dropped as GSO_BAD, like
+ * a TCPV4 one (gso_seg_begin() checks csum_start against the IHL).
+ * Found by fuzz_pipeline. */
+Test(nat64_gso, csum_start_elsewhere_is_not_segmented)
+{
+	struct gso_hdr bad = tso6;
+	size_t n;
+
+	establish();
+	bad.csum_start = 59;
+	n = tcp6(pkt, SEGS * MSS6, 64, true);
+	cr_assert_eq(g_input(pkt, n, &bad), STAT_GSO_BAD);
+	pg_assert_bytes(h.mem + H_HEAD, n, pkt, n);
+	cr_assert_eq(nouts + nreplies, 0);
+	cr_assert_eq(h_stat(&h, STAT_GSO_SEGMENTED), 0);
+	h_stop(&h);
+}
+
 /* 4->6 partial checksum, DF clear, above 1280: fragmented, so the
  * checksum is finished first (fragments go with a zero header). */
 Test(nat64_gso, partial_checksum_fragmented_is_finished)
