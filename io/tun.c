@@ -6,12 +6,15 @@
 #include "tun.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "sysctl.h"
 
 static int
 copy_name(char dst[IFNAMSIZ], const char *src)
@@ -173,6 +176,39 @@ tun_set_offload(int fd, unsigned int want)
 	return (int)want;
 }
 
+/*
+ * Quiet the device before it goes up: it is a pipe to the translator, not
+ * a link, so the kernel must not send its own IPv6 control traffic into it
+ * (the translator would only count and drop it): no link-local address
+ * (addr_gen_mode 1, "none": no Router Solicitations from it), and out of
+ * the all-routers group, which a forwarding host joins on every multicast
+ * device and reports with MLD: host behaviour on this device (its
+ * "forwarding" 0, which in IPv6 does not stop forwarding through it), left
+ * in MLDv1 mode, where leaving a group never reported while the device was
+ * down sends nothing (MLDv2 would queue a leave report for the first up),
+ * then no IFF_MULTICAST so that a later all.forwarding write does not join
+ * it again. Best effort: a kernel without IPv6 has no such settings.
+ */
+static void
+quiet(const char *ifname)
+{
+	static const char *const keys[] = {"force_mld_version", "forwarding", "addr_gen_mode"};
+	static const int values[] = {1, 0, 1};
+	struct ifreq ifr;
+	char name[96];
+
+	for (size_t i = 0; i < 3 && strchr(ifname, '.') == NULL; i++) {
+		/* (a dot in the name would split the sysctl path) */
+		snprintf(name, sizeof(name), "net.ipv6.conf.%s.%s", ifname, keys[i]);
+		(void)sysctl_write_int(name, values[i]);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	if (copy_name(ifr.ifr_name, ifname) != 0 || ifreq_ioctl(SIOCGIFFLAGS, &ifr) != 0)
+		return;
+	ifr.ifr_flags &= ~IFF_MULTICAST;
+	(void)ifreq_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
 /* An fd attached to the device (created if needed): flags, vnet header,
  * non-blocking. Its actual name goes to `actual`. */
 static int
@@ -207,6 +243,7 @@ tun_open(const char *name, unsigned int mtu, int extra_flags, char ifname[IFNAMS
 	fd = open_attached(name, extra_flags, actual);
 	if (fd < 0)
 		return fd;
+	quiet(actual);
 	err = tun_set_mtu(actual, mtu);
 	if (err)
 		goto err_close;
@@ -253,6 +290,7 @@ tun_open_queues(const char *name, unsigned int mtu, int flags, unsigned int n, i
 		}
 		fds[opened++] = fd;
 	}
+	quiet(actual);
 	err = tun_set_mtu(actual, mtu);
 	if (err)
 		goto err_close;

@@ -94,6 +94,34 @@ Test(tun, open_sets_mtu_up_flags_and_nonblocking)
 	tun_close(fd);
 }
 
+/*
+ * The device is quiet: with forwarding on (a router joins all-routers on
+ * every multicast device and reports it with MLD; an interface with an
+ * address sends Router Solicitations), the kernel sends nothing of its own
+ * into the device in its first seconds up, for one queue and for several.
+ */
+Test(tun, kernel_sends_no_control_traffic_into_the_device)
+{
+	char val[64];
+	uint8_t pkt[2048];
+	int fds[2], fd;
+
+	iotest_netns();
+	cr_assert_eq(sysctl_write_int("net.ipv6.conf.all.forwarding", 1), 0);
+	fd = tun_open(TUN, 1500, 0, NULL);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(tun_open_queues("tunq", 1500, 0, 2, fds, NULL), 0);
+	sys_attr(TUN, "flags", val, sizeof(val));
+	cr_assert_not(strtoul(val, NULL, 16) & IFF_MULTICAST, "flags %s", val);
+	/* MLD reports go out within a second or two of up (robustness 2). */
+	cr_assert_not(iotest_readable(fd, 2500), "%zd bytes from the kernel",
+		      read(fd, pkt, sizeof(pkt)));
+	cr_assert_not(iotest_readable(fds[0], 10) || iotest_readable(fds[1], 10));
+	close(fds[0]);
+	close(fds[1]);
+	tun_close(fd);
+}
+
 Test(tun, ifindex_matches_sysfs)
 {
 	char val[32];
