@@ -6,6 +6,7 @@
 #include "bib.h"
 
 #include "session.h"
+#include "tabhash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,48 +62,44 @@ static const uint32_t timeout_min[SESSION_TIMER_COUNT] = {
 
 /* --- keys ------------------------------------------------------------ */
 
+/* Every key is (protocol, fields) packed into words; see tabhash.h. */
 static uint64_t
 key6(const struct bib *db, uint8_t proto, const struct in6_addr *addr, uint16_t port)
 {
-	uint8_t k[19];
+	uint64_t w[3];
 
-	memcpy(k, addr, 16);
-	k[16] = (uint8_t)(port >> 8);
-	k[17] = (uint8_t)port;
-	k[18] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	tabhash_addr6(w, addr);
+	w[2] = (uint64_t)port | (uint64_t)proto << 16;
+	return tabhash(&db->cfg.key, w, 3);
 }
 
 static uint64_t
 key4(const struct bib *db, uint8_t proto, struct in_addr addr, uint16_t port)
 {
-	uint8_t k[7];
+	uint64_t w = (uint64_t)addr.s_addr | (uint64_t)port << 32 | (uint64_t)proto << 48;
 
-	memcpy(k, &addr, 4);
-	k[4] = (uint8_t)(port >> 8);
-	k[5] = (uint8_t)port;
-	k[6] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	return tabhash(&db->cfg.key, &w, 1);
 }
 
 static uint64_t
 key_remote(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
 	   struct in_addr addr)
 {
-	uint8_t k[11];
+	uint64_t w[2] = {
+		(uint64_t)mask.s_addr | (uint64_t)mport << 32 | (uint64_t)proto << 48,
+		addr.s_addr,
+	};
 
-	memcpy(k, &mask, 4);
-	memcpy(k + 4, &addr, 4);
-	k[8] = (uint8_t)(mport >> 8);
-	k[9] = (uint8_t)mport;
-	k[10] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	return tabhash(&db->cfg.key, w, 2);
 }
 
 static uint64_t
 key_host(const struct bib *db, const struct in6_addr *addr)
 {
-	return siphash(&db->cfg.key, addr, sizeof(*addr));
+	uint64_t w[2];
+
+	tabhash_addr6(w, addr);
+	return tabhash(&db->cfg.key, w, 2);
 }
 
 static uint64_t
