@@ -32,9 +32,11 @@
  *                IPv4 address its entries use (paired pooling);
  *   usage        (proto, IPv4 address) -> BIB entries on it.
  * Memory per session, typical case (one session per BIB entry, many
- * sessions per host): 64 (session) + 40 (BIB entry) + four 4-byte buckets
- * + a share of the host record; + 20 for the remote record when an entry
- * has several sessions: bench/bench_tables.c prints the measured figure.
+ * sessions per host): 64 (session) + 40 (BIB entry) + the bucket heads of
+ * four tables (4 bytes per bucket, 2-4 buckets per element at load <= 1/2:
+ * 32-64 bytes) + a share of the host record; + 20 for the remote record
+ * when an entry has several sessions: bench/bench_tables.c prints the
+ * measured figure.
  *
  * Time is the caller's millisecond clock, passed to every call that can
  * create, refresh, log or remove (it must not go backwards). A struct bib
@@ -122,7 +124,8 @@ struct bib_config {
 	uint32_t max_sessions_per_host;
 	uint64_t timeout[SESSION_TIMER_COUNT]; /* ms; SYN4 is fixed */
 	bool handle_rst_during_fin_rcv;
-	/* Pre-sizes the hash tables to avoid growth pauses; 0: start small. */
+	/* Pre-sizes the hash tables to avoid growth pauses (their heads cost
+	 * no resident memory until used, hashtab.h); 0: start small. */
 	uint32_t expected_sessions;
 	struct bib_hooks hooks;
 };

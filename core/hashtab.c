@@ -8,7 +8,6 @@ enum {
 	INITIAL_CHUNK_SLOTS = 16,
 	MIN_SHIFT = 8,
 	MAX_SHIFT = 16,
-	LARGE_ARRAY = 1 << 20, /* bucket arrays this big get cache-line alignment */
 };
 
 static uint32_t
@@ -174,19 +173,16 @@ hashtab_pool_bytes(const struct hashtab_pool *p)
 	       (size_t)p->chunks_cap * (sizeof(*p->chunks) + sizeof(*p->live));
 }
 
-/* Zeroed; large arrays cache-line aligned. */
+/*
+ * Zeroed. calloc: a large array comes straight from mmap, whose pages are
+ * zero until touched, so a table presized for the session limit costs
+ * address space, not resident memory, until sessions fill it. (4-byte
+ * heads never straddle a cache line, whatever the alignment.)
+ */
 static uint32_t *
 alloc_heads(uint32_t n)
 {
-	size_t bytes = (size_t)n * sizeof(uint32_t);
-	uint32_t *heads;
-
-	if (bytes < LARGE_ARRAY)
-		return calloc(n, sizeof(uint32_t));
-	heads = aligned_alloc(HASHTAB_ALIGN, bytes);
-	if (heads)
-		memset(heads, 0, bytes);
-	return heads;
+	return calloc(n, sizeof(uint32_t));
 }
 
 static uint32_t
@@ -201,9 +197,9 @@ round_buckets(uint32_t n)
 
 int
 hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off, hashtab_hash_fn hash,
-	     const void *ctx, uint32_t min_buckets)
+	     const void *ctx, uint32_t expected)
 {
-	uint32_t n = round_buckets(min_buckets);
+	uint32_t n = round_buckets(expected > (1u << 30) ? 1u << 31 : expected * HASHTAB_MAX_LOAD);
 
 	memset(h, 0, sizeof(*h));
 	h->heads = alloc_heads(n);
@@ -264,7 +260,7 @@ hashtab_insert(struct hashtab *h, uint32_t idx, uint64_t hash)
 	*hashtab_link(h, idx) = *head;
 	*head = idx;
 	h->count++;
-	if (h->count > h->mask + 1)
+	if (h->count > (h->mask + 1) / HASHTAB_MAX_LOAD)
 		grow(h);
 }
 
