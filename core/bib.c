@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /*
  * (BIB entry, remote IPv4 address) -> sessions: address-dependent
@@ -70,7 +71,7 @@ key6(const struct bib *db, uint8_t proto, const struct in6_addr *addr, uint16_t 
 
 	tabhash_addr6(w, addr);
 	w[2] = (uint64_t)port | (uint64_t)proto << 16;
-	return tabhash(&db->cfg.key, w, 3);
+	return tabhash_memo(&db->cfg.key, &db->memo[BIB_MEMO_6], w, 3);
 }
 
 static uint64_t
@@ -78,7 +79,7 @@ key4(const struct bib *db, uint8_t proto, struct in_addr addr, uint16_t port)
 {
 	uint64_t w = (uint64_t)addr.s_addr | (uint64_t)port << 32 | (uint64_t)proto << 48;
 
-	return tabhash(&db->cfg.key, &w, 1);
+	return tabhash_memo(&db->cfg.key, &db->memo[BIB_MEMO_4], &w, 1);
 }
 
 static uint64_t
@@ -99,7 +100,7 @@ key_host(const struct bib *db, const struct in6_addr *addr)
 	uint64_t w[2];
 
 	tabhash_addr6(w, addr);
-	return tabhash(&db->cfg.key, w, 2);
+	return tabhash_memo(&db->cfg.key, &db->memo[BIB_MEMO_HOST], w, 2);
 }
 
 static uint64_t
@@ -242,6 +243,8 @@ fini_tables(struct bib *db)
 	hashtab_pool_fini(&db->remotes);
 	hashtab_pool_fini(&db->hosts);
 	hashtab_pool_fini(&db->usage);
+	free(db->memo);
+	db->memo = NULL;
 }
 
 int
@@ -253,6 +256,9 @@ bib_init(struct bib *db, const struct bib_config *cfg)
 		return err;
 	memset(db, 0, sizeof(*db));
 	db->cfg = *cfg;
+	db->memo = calloc(BIB_MEMO_COUNT, sizeof(*db->memo));
+	if (!db->memo)
+		return -ENOMEM;
 	hashtab_pool_init(&db->entries, sizeof(struct bib_entry));
 	hashtab_pool_init(&db->remotes, sizeof(struct bib_remote));
 	hashtab_pool_init(&db->hosts, sizeof(struct bib_host));

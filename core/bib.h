@@ -52,6 +52,7 @@
 #include "types.h"
 
 struct session;
+struct tabhash_memo;
 
 /* Expiry classes: every session of a class shares one timeout (ms). */
 enum session_timer {
@@ -170,7 +171,14 @@ struct bib {
 	uint32_t nsessions[L4_COUNT];
 	struct hashtab_pool stored; /* struct session_stored */
 	struct hashtab stored_by_session;
+	/* bib.c: the last hash of each kind of BIB key (tabhash.h), written
+	 * by lookups too, hence behind a pointer. A new flow hashes each of
+	 * them twice (lookup, then session_add()); the session keys are not
+	 * memoised, as an established packet's lookup would pay the check. */
+	struct tabhash_memo *memo; /* BIB_MEMO_COUNT of them */
 };
+
+enum bib_memo { BIB_MEMO_6, BIB_MEMO_4, BIB_MEMO_HOST, BIB_MEMO_COUNT };
 
 /* Jool's defaults, limits as above, a zero key (set cfg->key!), no hooks. */
 void bib_config_default(struct bib_config *cfg);

@@ -77,6 +77,32 @@ tabhash(const struct siphash_key *key, const uint64_t *w, unsigned n)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+/*
+ * The last key one kind of lookup hashed, and its hash. A new flow looks
+ * the same keys up several times (the pipeline's session and BIB lookups
+ * miss, then session_add() checks and inserts the same keys): the second
+ * time costs a comparison of n words instead of SipHash. n == 0: empty.
+ */
+enum { TABHASH_MEMO_WORDS = 4 };
+
+struct tabhash_memo {
+	uint64_t w[TABHASH_MEMO_WORDS];
+	uint64_t hv;
+	unsigned n;
+};
+
+/* tabhash() of n (1..TABHASH_MEMO_WORDS) words, through `m`. */
+static inline uint64_t
+tabhash_memo(const struct siphash_key *key, struct tabhash_memo *m, const uint64_t *w, unsigned n)
+{
+	if (m->n == n && memcmp(m->w, w, n * sizeof(*w)) == 0)
+		return m->hv;
+	memcpy(m->w, w, n * sizeof(*w));
+	m->n = n;
+	m->hv = tabhash(key, w, n);
+	return m->hv;
+}
+
 /* An IPv6 address as two words (host order: only equality matters). */
 static inline void
 tabhash_addr6(uint64_t w[2], const void *addr6)

@@ -88,3 +88,28 @@ Test(tabhash, key_and_word_order_change_result)
 	cr_assert_neq(tabhash(&paper_key, w, 2), tabhash(&other, w, 2));
 	cr_assert_neq(tabhash(&paper_key, w, 2), tabhash(&paper_key, swapped, 2));
 }
+
+Test(tabhash, memo_empty_never_answers)
+{
+	struct tabhash_memo m = {0};
+	uint64_t zero[1] = {0};
+
+	/* An empty memo holds zero words and hash 0: a key of zeros must
+	 * still be hashed, not answered 0. */
+	cr_assert_eq(tabhash_memo(&paper_key, &m, zero, 1), tabhash(&paper_key, zero, 1));
+	cr_assert_neq(tabhash(&paper_key, zero, 1), 0);
+}
+
+Test(tabhash, memo_follows_the_key)
+{
+	struct tabhash_memo m = {0};
+	uint64_t w[3] = {11, 22, 33};
+
+	cr_assert_eq(tabhash_memo(&paper_key, &m, w, 3), tabhash(&paper_key, w, 3));
+	cr_assert_eq(tabhash_memo(&paper_key, &m, w, 3), tabhash(&paper_key, w, 3));
+	/* Same first words, fewer of them: another key. */
+	cr_assert_eq(tabhash_memo(&paper_key, &m, w, 2), tabhash(&paper_key, w, 2));
+	w[1] = 23;
+	cr_assert_eq(tabhash_memo(&paper_key, &m, w, 2), tabhash(&paper_key, w, 2));
+	cr_assert_eq(m.n, 2);
+}
