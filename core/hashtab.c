@@ -220,12 +220,48 @@ hashtab_fini(struct hashtab *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void
+relink(struct hashtab *h, uint32_t *heads, uint32_t mask, uint32_t i)
+{
+	uint64_t hv = h->hash(h->ctx, hashtab_pool_at(h->pool, i));
+
+	*hashtab_link(h, i) = heads[hv & mask];
+	heads[hv & mask] = i;
+}
+
+/*
+ * Links every element into `heads`. When the table holds every live
+ * element of its pool (the BIB and session tables do), they are visited
+ * in storage order: sequential memory, which the hardware prefetches,
+ * where following the chains reads the elements in random order (a cache
+ * miss each in a large table).
+ */
+static void
+relink_all(struct hashtab *h, uint32_t *heads, uint32_t mask)
+{
+	if (h->count == h->pool->used) {
+		for (uint32_t i = hashtab_pool_next_live(h->pool, 1); i;
+		     i = hashtab_pool_next_live(h->pool, i + 1))
+			relink(h, heads, mask, i);
+		return;
+	}
+	for (uint32_t b = 0; b <= h->mask; b++) {
+		uint32_t i = h->heads[b];
+
+		while (i != HASHTAB_NIL) {
+			uint32_t next = hashtab_next(h, i);
+
+			relink(h, heads, mask, i);
+			i = next;
+		}
+	}
+}
+
 /* Doubles the bucket array; on allocation failure keeps the old one. */
 static void
 grow(struct hashtab *h)
 {
 	uint32_t old_n = h->mask + 1;
-	uint32_t new_mask;
 	uint32_t *heads;
 
 	if (old_n >= (1u << 31))
@@ -233,23 +269,10 @@ grow(struct hashtab *h)
 	heads = alloc_heads(old_n * 2);
 	if (!heads)
 		return;
-	new_mask = old_n * 2 - 1;
-	for (uint32_t b = 0; b < old_n; b++) {
-		uint32_t i = h->heads[b];
-
-		while (i != HASHTAB_NIL) {
-			uint32_t *link = hashtab_link(h, i);
-			uint32_t next = *link;
-			uint64_t hv = h->hash(h->ctx, hashtab_pool_at(h->pool, i));
-
-			*link = heads[hv & new_mask];
-			heads[hv & new_mask] = i;
-			i = next;
-		}
-	}
+	relink_all(h, heads, old_n * 2 - 1);
 	free(h->heads);
 	h->heads = heads;
-	h->mask = new_mask;
+	h->mask = old_n * 2 - 1;
 }
 
 void
