@@ -127,6 +127,7 @@ struct bench {
 	struct port_share share; /* the engine's worker index and count */
 	bool cpu_time;           /* -c: report thread CPU time, not wall time */
 	bool profile;            /* -P: skip the 1M memory child and scaling */
+	bool no_scaling;         /* -S: skip scaling */
 	const char *phase;       /* what run_engine() passes are doing now */
 	uint64_t wall_total;     /* ns over every timed pass */
 	uint64_t cpu_total;
@@ -1066,7 +1067,8 @@ usage(int status)
 		"                  [-p payload bytes 0..%d (%d)] [-r passes 1..63 (%d)] "
 		"[-w hot flows (%d)]\n"
 		"                  [-c: thread CPU time instead of wall time]\n"
-		"                  [-P: profile run, no 1M memory child, no scaling]\n",
+		"                  [-P: profile run, no 1M memory child, no scaling]\n"
+		"                  [-S: no scaling run]\n",
 		MAX_PAYLOAD, DEFAULT_PAYLOAD, DEFAULT_REPEATS, DEFAULT_HOT);
 	exit(status);
 }
@@ -1081,7 +1083,7 @@ parse_args(struct bench *b, int argc, char **argv)
 	b->payload = DEFAULT_PAYLOAD;
 	b->repeats = DEFAULT_REPEATS;
 	b->hot = DEFAULT_HOT;
-	while ((c = getopt(argc, argv, "cf:H:p:Pr:w:h")) != -1) {
+	while ((c = getopt(argc, argv, "cf:H:p:PSr:w:h")) != -1) {
 		uint32_t v = optarg ? (uint32_t)strtoul(optarg, NULL, 0) : 0;
 
 		switch (c) {
@@ -1099,6 +1101,9 @@ parse_args(struct bench *b, int argc, char **argv)
 			break;
 		case 'P':
 			b->profile = true;
+			break;
+		case 'S':
+			b->no_scaling = true;
 			break;
 		case 'r':
 			b->repeats = v;
@@ -1146,7 +1151,7 @@ main(int argc, char **argv)
 	fill_all(&b, &r, &fr);
 	establish(&b, &r);
 	measure_all(&b, &r, rows);
-	if (!b.profile)
+	if (!b.profile && !b.no_scaling)
 		scaling_measure(&b, &sc);
 
 	print_header(&b, &r.big[0], &r.big[2], &r.big[1]);
@@ -1154,10 +1159,10 @@ main(int argc, char **argv)
 	printf("(hot set: flows picked at random among all; huge pages in use: %ld MiB)\n",
 	       huge_mib());
 	print_fill(&fr);
-	if (!b.profile) {
+	if (!b.profile)
 		print_memory(&mem);
+	if (!b.profile && !b.no_scaling)
 		print_scaling(&sc);
-	}
 
 	nat64_destroy(b.nat);
 	rings_free(&r);
