@@ -285,6 +285,23 @@ read_line(const char *path, const char *prefix, char *out, size_t len)
 /* Flow i: IPv6 host 2001:db8:H::1 (H = i % hosts, 32 bits over two
  * groups), an ephemeral source port unique within the host, one of 256
  * servers 203.0.113.x port 443 behind pool6 64:ff9b::/96. */
+/*
+ * Flow j of `host`: its ephemeral port, one-to-one in j within a host (109
+ * is prime to 28232 and to 14116). An engine of a scaling run gets ports of
+ * its own share only (core/port_share.h: pairs of ports dealt round the
+ * workers), as the daemon's steering gives each worker the IPv6 flows whose
+ * source port it owns; other ports would be handed off.
+ */
+static uint16_t
+sport_of(const struct bench *b, uint32_t host, uint32_t j)
+{
+	uint32_t workers = b->share.count > 1 ? b->share.count : 1;
+	uint32_t n = (j * 109u + host * 7919u) % (EPHEMERAL_COUNT / workers);
+	uint32_t pair = n / 2 * workers + (workers > 1 ? b->share.index : 0);
+
+	return (uint16_t)(EPHEMERAL_MIN + pair * 2 + n % 2);
+}
+
 static void
 flow_get(const struct bench *b, uint32_t i, struct flow *f)
 {
@@ -303,8 +320,7 @@ flow_get(const struct bench *b, uint32_t i, struct flow *f)
 	f->dst6.s6_addr[2] = 0xff;
 	f->dst6.s6_addr[3] = 0x9b;
 	f->dst6.s6_addr32[3] = f->server.s_addr;
-	/* 109 is prime to 28232: j -> port is one-to-one within a host. */
-	f->sport = (uint16_t)(EPHEMERAL_MIN + (j * 109u + host * 7919u) % EPHEMERAL_COUNT);
+	f->sport = sport_of(b, host, j);
 }
 
 static void
