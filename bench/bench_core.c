@@ -56,6 +56,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Under valgrind --tool=callgrind, every run_engine() pass is dumped on its
+ * own (bench/callgrind_core.sh turns the dumps into instructions per
+ * packet); outside valgrind these are a few no-op instructions. */
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
+#endif
+
 enum {
 	DEFAULT_FLOWS = 1 << 20, /* per protocol */
 	DEFAULT_HOSTS = 4096,
@@ -116,6 +126,9 @@ struct bench {
 	uint32_t host_base;      /* first host number: engines of a scaling run differ */
 	struct port_share share; /* the engine's worker index and count */
 	bool cpu_time;           /* -c: report thread CPU time, not wall time */
+	bool profile;            /* -P: skip the 1M memory child and scaling */
+	bool no_scaling;         /* -S: skip scaling */
+	const char *phase;       /* what run_engine() passes are doing now */
 	uint64_t wall_total;     /* ns over every timed pass */
 	uint64_t cpu_total;
 	struct nat64 *nat;
@@ -272,6 +285,23 @@ read_line(const char *path, const char *prefix, char *out, size_t len)
 /* Flow i: IPv6 host 2001:db8:H::1 (H = i % hosts, 32 bits over two
  * groups), an ephemeral source port unique within the host, one of 256
  * servers 203.0.113.x port 443 behind pool6 64:ff9b::/96. */
+/*
+ * Flow j of `host`: its ephemeral port, one-to-one in j within a host (109
+ * is prime to 28232 and to 14116). An engine of a scaling run gets ports of
+ * its own share only (core/port_share.h: pairs of ports dealt round the
+ * workers), as the daemon's steering gives each worker the IPv6 flows whose
+ * source port it owns; other ports would be handed off.
+ */
+static uint16_t
+sport_of(const struct bench *b, uint32_t host, uint32_t j)
+{
+	uint32_t workers = b->share.count > 1 ? b->share.count : 1;
+	uint32_t n = (j * 109u + host * 7919u) % (EPHEMERAL_COUNT / workers);
+	uint32_t pair = n / 2 * workers + (workers > 1 ? b->share.index : 0);
+
+	return (uint16_t)(EPHEMERAL_MIN + pair * 2 + n % 2);
+}
+
 static void
 flow_get(const struct bench *b, uint32_t i, struct flow *f)
 {
@@ -290,8 +320,7 @@ flow_get(const struct bench *b, uint32_t i, struct flow *f)
 	f->dst6.s6_addr[2] = 0xff;
 	f->dst6.s6_addr[3] = 0x9b;
 	f->dst6.s6_addr32[3] = f->server.s_addr;
-	/* 109 is prime to 28232: j -> port is one-to-one within a host. */
-	f->sport = (uint16_t)(EPHEMERAL_MIN + (j * 109u + host * 7919u) % EPHEMERAL_COUNT);
+	f->sport = sport_of(b, host, j);
 }
 
 static void
@@ -537,7 +566,9 @@ run_engine(struct bench *b, const struct ring *r, uint32_t n, struct taddr4 *rec
 	struct pass t;
 	uint32_t idx = 0, sent = 0;
 	double ns;
+	char label[96];
 
+	CALLGRIND_ZERO_STATS;
 	pass_start(&t);
 	for (uint32_t k = 0; k < n; k++) {
 		struct pkt p = {
@@ -558,6 +589,8 @@ run_engine(struct bench *b, const struct ring *r, uint32_t n, struct taddr4 *rec
 			idx = 0;
 	}
 	ns = pass_stop(b, &t, n);
+	snprintf(label, sizeof(label), "%s; packets %u", b->phase ? b->phase : "?", n);
+	CALLGRIND_DUMP_STATS_AT(label);
 	b->now += n / PKTS_PER_MS + 1;
 	if (sent != n) {
 		fprintf(stderr, "bench-core: %u of %u packets dropped, last reason %s\n", n - sent,
@@ -584,9 +617,11 @@ fill(struct bench *b, struct ring *udp6, struct ring *syn6, struct fill_result *
 	uint32_t sessions;
 
 	engine_create(b);
+	b->phase = "new UDP 6->4";
 	fr->ns_udp = run_engine(b, udp6, b->flows, b->arrival);
 	for (uint32_t k = 0; k < b->flows; k++)
 		b->mask[L4_UDP][b->order[k]] = b->arrival[k];
+	b->phase = "new TCP SYN 6->4";
 	fr->ns_tcp = run_engine(b, syn6, b->flows, b->arrival);
 	for (uint32_t k = 0; k < b->flows; k++)
 		b->mask[L4_TCP][b->order[k]] = b->arrival[k];
@@ -635,6 +670,7 @@ measure(struct bench *b, const struct ring *r, uint32_t n, struct row *out)
 {
 	double copy[64], total[64];
 
+	b->phase = out->name;
 	for (uint32_t i = 0; i < b->repeats; i++) {
 		copy[i] = run_memcpy(b, r, n);
 		total[i] = run_engine(b, r, n, NULL);
@@ -707,6 +743,7 @@ establish(struct bench *b, struct rings *r)
 	static const enum kind kinds[3] = {K_UDP6, K_TCP6_ACK, K_UDP4};
 
 	ring_fill(b, &r->big[2], K_TCP4_SYNACK, b->order);
+	b->phase = "SYN-ACK 4->6";
 	run_engine(b, &r->big[2], b->flows, NULL);
 	check_established(b);
 	for (int i = 0; i < 3; i++) {
@@ -1075,7 +1112,9 @@ usage(int status)
 		"[-H IPv6 hosts (4096)]\n"
 		"                  [-p payload bytes 0..%d (%d)] [-r passes 1..63 (%d)] "
 		"[-w hot flows (%d)]\n"
-		"                  [-c: thread CPU time instead of wall time]\n",
+		"                  [-c: thread CPU time instead of wall time]\n"
+		"                  [-P: profile run, no 1M memory child, no scaling]\n"
+		"                  [-S: no scaling run]\n",
 		MAX_PAYLOAD, DEFAULT_PAYLOAD, DEFAULT_REPEATS, DEFAULT_HOT);
 	exit(status);
 }
@@ -1090,7 +1129,7 @@ parse_args(struct bench *b, int argc, char **argv)
 	b->payload = DEFAULT_PAYLOAD;
 	b->repeats = DEFAULT_REPEATS;
 	b->hot = DEFAULT_HOT;
-	while ((c = getopt(argc, argv, "cf:H:p:r:w:h")) != -1) {
+	while ((c = getopt(argc, argv, "cf:H:p:PSr:w:h")) != -1) {
 		uint32_t v = optarg ? (uint32_t)strtoul(optarg, NULL, 0) : 0;
 
 		switch (c) {
@@ -1105,6 +1144,12 @@ parse_args(struct bench *b, int argc, char **argv)
 			break;
 		case 'p':
 			b->payload = v;
+			break;
+		case 'P':
+			b->profile = true;
+			break;
+		case 'S':
+			b->no_scaling = true;
 			break;
 		case 'r':
 			b->repeats = v;
@@ -1133,11 +1178,12 @@ main(int argc, char **argv)
 	static struct rings r;
 	struct fill_result fr;
 	struct row rows[ROWS];
-	struct mem_result mem;
-	struct scaling sc;
+	struct mem_result mem = {0};
+	struct scaling sc = {0};
 
 	parse_args(&b, argc, argv);
-	memory_1m(&b, &mem);
+	if (!b.profile)
+		memory_1m(&b, &mem);
 	b.order = permutation(b.flows, 88172645463325252ULL);
 	b.hot_flows = permutation(b.flows, 0x9e3779b97f4a7c15ULL);
 	for (int i = 0; i < 3; i++) {
@@ -1151,15 +1197,18 @@ main(int argc, char **argv)
 	fill_all(&b, &r, &fr);
 	establish(&b, &r);
 	measure_all(&b, &r, rows);
-	scaling_measure(&b, &sc);
+	if (!b.profile && !b.no_scaling)
+		scaling_measure(&b, &sc);
 
 	print_header(&b, &r.big[0], &r.big[2], &r.big[1]);
 	print_rows(rows, ROWS);
 	printf("(hot set: flows picked at random among all; huge pages in use: %ld MiB)\n",
 	       huge_mib());
 	print_fill(&fr);
-	print_memory(&mem);
-	print_scaling(&sc);
+	if (!b.profile)
+		print_memory(&mem);
+	if (!b.profile && !b.no_scaling)
+		print_scaling(&sc);
 
 	nat64_destroy(b.nat);
 	rings_free(&r);

@@ -6,11 +6,13 @@
 #include "bib.h"
 
 #include "session.h"
+#include "tabhash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /*
  * (BIB entry, remote IPv4 address) -> sessions: address-dependent
@@ -61,48 +63,44 @@ static const uint32_t timeout_min[SESSION_TIMER_COUNT] = {
 
 /* --- keys ------------------------------------------------------------ */
 
+/* Every key is (protocol, fields) packed into words; see tabhash.h. */
 static uint64_t
 key6(const struct bib *db, uint8_t proto, const struct in6_addr *addr, uint16_t port)
 {
-	uint8_t k[19];
+	uint64_t w[3];
 
-	memcpy(k, addr, 16);
-	k[16] = (uint8_t)(port >> 8);
-	k[17] = (uint8_t)port;
-	k[18] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	tabhash_addr6(w, addr);
+	w[2] = (uint64_t)port | (uint64_t)proto << 16;
+	return tabhash_memo(&db->cfg.key, &db->memo[BIB_MEMO_6], w, 3);
 }
 
 static uint64_t
 key4(const struct bib *db, uint8_t proto, struct in_addr addr, uint16_t port)
 {
-	uint8_t k[7];
+	uint64_t w = (uint64_t)addr.s_addr | (uint64_t)port << 32 | (uint64_t)proto << 48;
 
-	memcpy(k, &addr, 4);
-	k[4] = (uint8_t)(port >> 8);
-	k[5] = (uint8_t)port;
-	k[6] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	return tabhash_memo(&db->cfg.key, &db->memo[BIB_MEMO_4], &w, 1);
 }
 
 static uint64_t
 key_remote(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
 	   struct in_addr addr)
 {
-	uint8_t k[11];
+	uint64_t w[2] = {
+		(uint64_t)mask.s_addr | (uint64_t)mport << 32 | (uint64_t)proto << 48,
+		addr.s_addr,
+	};
 
-	memcpy(k, &mask, 4);
-	memcpy(k + 4, &addr, 4);
-	k[8] = (uint8_t)(mport >> 8);
-	k[9] = (uint8_t)mport;
-	k[10] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	return tabhash(&db->cfg.key, w, 2);
 }
 
 static uint64_t
 key_host(const struct bib *db, const struct in6_addr *addr)
 {
-	return siphash(&db->cfg.key, addr, sizeof(*addr));
+	uint64_t w[2];
+
+	tabhash_addr6(w, addr);
+	return tabhash_memo(&db->cfg.key, &db->memo[BIB_MEMO_HOST], w, 2);
 }
 
 static uint64_t
@@ -245,6 +243,8 @@ fini_tables(struct bib *db)
 	hashtab_pool_fini(&db->remotes);
 	hashtab_pool_fini(&db->hosts);
 	hashtab_pool_fini(&db->usage);
+	free(db->memo);
+	db->memo = NULL;
 }
 
 int
@@ -256,6 +256,9 @@ bib_init(struct bib *db, const struct bib_config *cfg)
 		return err;
 	memset(db, 0, sizeof(*db));
 	db->cfg = *cfg;
+	db->memo = calloc(BIB_MEMO_COUNT, sizeof(*db->memo));
+	if (!db->memo)
+		return -ENOMEM;
 	hashtab_pool_init(&db->entries, sizeof(struct bib_entry));
 	hashtab_pool_init(&db->remotes, sizeof(struct bib_remote));
 	hashtab_pool_init(&db->hosts, sizeof(struct bib_host));

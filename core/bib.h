@@ -32,9 +32,11 @@
  *                IPv4 address its entries use (paired pooling);
  *   usage        (proto, IPv4 address) -> BIB entries on it.
  * Memory per session, typical case (one session per BIB entry, many
- * sessions per host): 64 (session) + 40 (BIB entry) + four 4-byte buckets
- * + a share of the host record; + 20 for the remote record when an entry
- * has several sessions: bench/bench_tables.c prints the measured figure.
+ * sessions per host): 64 (session) + 40 (BIB entry) + the bucket heads of
+ * four tables (4 bytes per bucket, 2-4 buckets per element at load <= 1/2:
+ * 32-64 bytes) + a share of the host record; + 20 for the remote record
+ * when an entry has several sessions: bench/bench_tables.c prints the
+ * measured figure.
  *
  * Time is the caller's millisecond clock, passed to every call that can
  * create, refresh, log or remove (it must not go backwards). A struct bib
@@ -50,6 +52,7 @@
 #include "types.h"
 
 struct session;
+struct tabhash_memo;
 
 /* Expiry classes: every session of a class shares one timeout (ms). */
 enum session_timer {
@@ -122,7 +125,8 @@ struct bib_config {
 	uint32_t max_sessions_per_host;
 	uint64_t timeout[SESSION_TIMER_COUNT]; /* ms; SYN4 is fixed */
 	bool handle_rst_during_fin_rcv;
-	/* Pre-sizes the hash tables to avoid growth pauses; 0: start small. */
+	/* Pre-sizes the hash tables to avoid growth pauses (their heads cost
+	 * no resident memory until used, hashtab.h); 0: start small. */
 	uint32_t expected_sessions;
 	struct bib_hooks hooks;
 };
@@ -167,7 +171,14 @@ struct bib {
 	uint32_t nsessions[L4_COUNT];
 	struct hashtab_pool stored; /* struct session_stored */
 	struct hashtab stored_by_session;
+	/* bib.c: the last hash of each kind of BIB key (tabhash.h), written
+	 * by lookups too, hence behind a pointer. A new flow hashes each of
+	 * them twice (lookup, then session_add()); the session keys are not
+	 * memoised, as an established packet's lookup would pay the check. */
+	struct tabhash_memo *memo; /* BIB_MEMO_COUNT of them */
 };
+
+enum bib_memo { BIB_MEMO_6, BIB_MEMO_4, BIB_MEMO_HOST, BIB_MEMO_COUNT };
 
 /* Jool's defaults, limits as above, a zero key (set cfg->key!), no hooks. */
 void bib_config_default(struct bib_config *cfg);

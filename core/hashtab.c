@@ -8,7 +8,6 @@ enum {
 	INITIAL_CHUNK_SLOTS = 16,
 	MIN_SHIFT = 8,
 	MAX_SHIFT = 16,
-	LARGE_ARRAY = 1 << 20, /* bucket arrays this big get cache-line alignment */
 };
 
 static uint32_t
@@ -174,19 +173,16 @@ hashtab_pool_bytes(const struct hashtab_pool *p)
 	       (size_t)p->chunks_cap * (sizeof(*p->chunks) + sizeof(*p->live));
 }
 
-/* Zeroed; large arrays cache-line aligned. */
+/*
+ * Zeroed. calloc: a large array comes straight from mmap, whose pages are
+ * zero until touched, so a table presized for the session limit costs
+ * address space, not resident memory, until sessions fill it. (4-byte
+ * heads never straddle a cache line, whatever the alignment.)
+ */
 static uint32_t *
 alloc_heads(uint32_t n)
 {
-	size_t bytes = (size_t)n * sizeof(uint32_t);
-	uint32_t *heads;
-
-	if (bytes < LARGE_ARRAY)
-		return calloc(n, sizeof(uint32_t));
-	heads = aligned_alloc(HASHTAB_ALIGN, bytes);
-	if (heads)
-		memset(heads, 0, bytes);
-	return heads;
+	return calloc(n, sizeof(uint32_t));
 }
 
 static uint32_t
@@ -201,9 +197,9 @@ round_buckets(uint32_t n)
 
 int
 hashtab_init(struct hashtab *h, struct hashtab_pool *pool, size_t link_off, hashtab_hash_fn hash,
-	     const void *ctx, uint32_t min_buckets)
+	     const void *ctx, uint32_t expected)
 {
-	uint32_t n = round_buckets(min_buckets);
+	uint32_t n = round_buckets(expected > (1u << 30) ? 1u << 31 : expected * HASHTAB_MAX_LOAD);
 
 	memset(h, 0, sizeof(*h));
 	h->heads = alloc_heads(n);
@@ -224,12 +220,48 @@ hashtab_fini(struct hashtab *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void
+relink(struct hashtab *h, uint32_t *heads, uint32_t mask, uint32_t i)
+{
+	uint64_t hv = h->hash(h->ctx, hashtab_pool_at(h->pool, i));
+
+	*hashtab_link(h, i) = heads[hv & mask];
+	heads[hv & mask] = i;
+}
+
+/*
+ * Links every element into `heads`. When the table holds every live
+ * element of its pool (the BIB and session tables do), they are visited
+ * in storage order: sequential memory, which the hardware prefetches,
+ * where following the chains reads the elements in random order (a cache
+ * miss each in a large table).
+ */
+static void
+relink_all(struct hashtab *h, uint32_t *heads, uint32_t mask)
+{
+	if (h->count == h->pool->used) {
+		for (uint32_t i = hashtab_pool_next_live(h->pool, 1); i;
+		     i = hashtab_pool_next_live(h->pool, i + 1))
+			relink(h, heads, mask, i);
+		return;
+	}
+	for (uint32_t b = 0; b <= h->mask; b++) {
+		uint32_t i = h->heads[b];
+
+		while (i != HASHTAB_NIL) {
+			uint32_t next = hashtab_next(h, i);
+
+			relink(h, heads, mask, i);
+			i = next;
+		}
+	}
+}
+
 /* Doubles the bucket array; on allocation failure keeps the old one. */
 static void
 grow(struct hashtab *h)
 {
 	uint32_t old_n = h->mask + 1;
-	uint32_t new_mask;
 	uint32_t *heads;
 
 	if (old_n >= (1u << 31))
@@ -237,23 +269,10 @@ grow(struct hashtab *h)
 	heads = alloc_heads(old_n * 2);
 	if (!heads)
 		return;
-	new_mask = old_n * 2 - 1;
-	for (uint32_t b = 0; b < old_n; b++) {
-		uint32_t i = h->heads[b];
-
-		while (i != HASHTAB_NIL) {
-			uint32_t *link = hashtab_link(h, i);
-			uint32_t next = *link;
-			uint64_t hv = h->hash(h->ctx, hashtab_pool_at(h->pool, i));
-
-			*link = heads[hv & new_mask];
-			heads[hv & new_mask] = i;
-			i = next;
-		}
-	}
+	relink_all(h, heads, old_n * 2 - 1);
 	free(h->heads);
 	h->heads = heads;
-	h->mask = new_mask;
+	h->mask = old_n * 2 - 1;
 }
 
 void
@@ -264,7 +283,7 @@ hashtab_insert(struct hashtab *h, uint32_t idx, uint64_t hash)
 	*hashtab_link(h, idx) = *head;
 	*head = idx;
 	h->count++;
-	if (h->count > h->mask + 1)
+	if (h->count > (h->mask + 1) / HASHTAB_MAX_LOAD)
 		grow(h);
 }
 

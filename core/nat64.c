@@ -210,11 +210,12 @@ bib_config_of(struct nat64 *n, struct bib_config *cfg)
 	cfg->timeout[SESSION_TIMER_TCP_TRANS] = n->g.tcp_trans_timeout;
 	cfg->handle_rst_during_fin_rcv = n->g.handle_rst_during_fin_rcv;
 	/* Pre-size the five session/BIB tables (bib.c, session.c) so the first
-	 * 64 Ki sessions never rehash. Cost: 4 bytes of bucket heads per
-	 * expected session per table, zeroed up front, so 5 x 256 KiB = 1.25 MiB
-	 * at 64 Ki; sizing for max_sessions (2 Mi by default) would commit
-	 * 40 MiB even on an idle translator. Above 64 Ki the tables still
-	 * double, amortised O(1) per insert. */
+	 * 64 Ki sessions never rehash. Cost: 8 bytes of bucket heads per
+	 * expected session per table (load 1/2, hashtab.h), so 5 x 512 KiB =
+	 * 2.5 MiB at 64 Ki. Sizing for max_sessions (2 Mi by default) would
+	 * make about 64 MiB resident as soon as a few thousand sessions had
+	 * touched every page of heads. Above 64 Ki the tables still double,
+	 * amortised O(1) per insert. */
 	cfg->expected_sessions = n->g.max_sessions < 65536 ? n->g.max_sessions : 65536;
 	cfg->hooks = (struct bib_hooks){.log = on_event, .release_stored = on_release, .ctx = n};
 }

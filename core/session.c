@@ -4,6 +4,8 @@
  */
 #include "session.h"
 
+#include "tabhash.h"
+
 #include <errno.h>
 
 /* The memory budget (bib.h) counts on these sizes. */
@@ -40,36 +42,29 @@ rport6(const struct session *s, const struct bib_entry *e)
 
 /* --- keys ------------------------------------------------------------ */
 
+/* Keys packed into words for tabhash() (tabhash.h). */
 static uint64_t
 key64(const struct bib *db, uint8_t proto, const struct in6_addr *src, uint16_t sport,
       struct in_addr dst, uint16_t dport)
 {
-	uint8_t k[25];
+	uint64_t w[4];
 
-	memcpy(k, src, 16);
-	memcpy(k + 16, &dst, 4);
-	k[20] = (uint8_t)(sport >> 8);
-	k[21] = (uint8_t)sport;
-	k[22] = (uint8_t)(dport >> 8);
-	k[23] = (uint8_t)dport;
-	k[24] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	tabhash_addr6(w, src);
+	w[2] = (uint64_t)dst.s_addr | (uint64_t)sport << 32 | (uint64_t)dport << 48;
+	w[3] = proto;
+	return tabhash(&db->cfg.key, w, 4);
 }
 
 static uint64_t
 key46(const struct bib *db, uint8_t proto, struct in_addr mask, uint16_t mport,
       struct in_addr remote, uint16_t rport)
 {
-	uint8_t k[13];
+	uint64_t w[2] = {
+		(uint64_t)mask.s_addr | (uint64_t)mport << 32 | (uint64_t)proto << 48,
+		(uint64_t)remote.s_addr | (uint64_t)rport << 32,
+	};
 
-	memcpy(k, &mask, 4);
-	memcpy(k + 4, &remote, 4);
-	k[8] = (uint8_t)(mport >> 8);
-	k[9] = (uint8_t)mport;
-	k[10] = (uint8_t)(rport >> 8);
-	k[11] = (uint8_t)rport;
-	k[12] = proto;
-	return siphash(&db->cfg.key, k, sizeof(k));
+	return tabhash(&db->cfg.key, w, 2);
 }
 
 static uint64_t
@@ -103,7 +98,9 @@ rehash46(const void *ctx, const void *elem)
 static uint64_t
 key_stored(const struct bib *db, uint32_t session_idx)
 {
-	return siphash(&db->cfg.key, &session_idx, sizeof(session_idx));
+	uint64_t w = session_idx;
+
+	return tabhash(&db->cfg.key, &w, 1);
 }
 
 static uint64_t
