@@ -51,8 +51,8 @@
  * in worker res->handoff.to with nat64_input_handed(), its result checked
  * as any other; a handed packet may be handed on only with one more
  * overflow, to the next worker, or once as the IPv4 half of a hairpin it
- * turned into (so at most `workers` + 1 hops), otherwise abort(). With one worker a handoff is a failure. Engine reuse, the
- * reset and the drain cover both engines.
+ * turned into (so at most `workers` + 1 hops), otherwise abort(). With one worker a handoff is a
+ * failure. Engine reuse, the reset and the drain cover both engines.
  *
  * Offloads: a result with res->segment (STAT_GSO_SEGMENTED) is cut with
  * nat64_result_segment() into a heap buffer of exactly NAT64_SEGMENT_BUF
@@ -876,9 +876,9 @@ static void run_packet(struct fuzz_run *r, unsigned int w, struct pkt *p, const 
  * STAT_HANDOFF from worker `from`: to another worker; a packet that was
  * itself handed over is handed on only when that worker's pool4 share
  * overflowed too (one more overflow, to the next worker) or as the IPv4
- * half of a hairpin, so a packet makes at most `workers` + 1 hops. The packet (res->out) is copied to a
- * fresh buffer of exactly its size plus the record's room, and runs in
- * worker `to` with nat64_input_handed().
+ * half of a hairpin, so a packet makes at most `workers` + 1 hops. The packet (res->out) is copied
+ * to a fresh buffer of exactly its size plus the record's room, and runs in worker `to` with
+ * nat64_input_handed().
  */
 static void
 hand_over(struct fuzz_run *r, unsigned int from, const struct nat64_result *res,
