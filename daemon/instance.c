@@ -97,15 +97,17 @@ own_addresses(struct instance *in, struct in_addr *own, size_t *nown, char *err,
 static void
 on_bib_event(void *ctx, const struct bib_event *ev)
 {
-	struct instance *in = ctx;
+	const struct engine_log *el = ctx;
 	const struct globals *g;
 	struct bib_event wall;
 	char line[320];
 	bool bib;
 
-	if (in->stopping)
+	/* Read in the worker's thread: its own engine's settings (the main
+	 * thread changes them only while this worker is paused). */
+	if (el->in->stopping)
 		return;
-	g = nat64_globals(in->engine);
+	g = nat64_globals(el->engine);
 	bib = ev->type == BIB_EVENT_BIB_ADDED || ev->type == BIB_EVENT_BIB_REMOVED;
 	if (bib ? !g->logging_bib : !g->logging_session)
 		return;
@@ -510,7 +512,8 @@ create_workers(struct instance *in, const struct config *c, struct nat64_params 
 		p->share = (struct port_share){(uint16_t)i, (uint16_t)in->nworkers};
 		if (nat64_create(&engines[i], &c->globals, p, err, errlen) != 0)
 			goto err;
-		nat64_set_log_hook(engines[i], on_bib_event, in);
+		in->engine_log[i] = (struct engine_log){in, engines[i]};
+		nat64_set_log_hook(engines[i], on_bib_event, &in->engine_log[i]);
 	}
 	if (workers_create(&in->workers, in->nworkers, in->tun_fds, engines, in->opt.offload, err,
 			   errlen) != 0)
@@ -890,8 +893,9 @@ instance_run(struct instance *in)
 void
 instance_stop(struct instance *in)
 {
-	in->stopping = true;
+	/* Workers first: `stopping` is then only read by this thread. */
 	workers_stop(in->workers);
+	in->stopping = true;
 	if (in->ctl) {
 		loop_del_fd(in->loop, ctl_server_fd(in->ctl));
 		ctl_server_close(in->ctl);

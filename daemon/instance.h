@@ -24,6 +24,12 @@ struct plumb;
 struct workers;
 struct ctl_server;
 
+/* The context of an engine's BIB/session log hook. */
+struct engine_log {
+	struct instance *in;
+	struct nat64 *engine;
+};
+
 struct instance {
 	struct options opt; /* after options_finish() */
 	/* Worker 0's engine: the main thread reads the settings (globals,
@@ -33,6 +39,7 @@ struct instance {
 	struct workers *workers;
 	unsigned int nworkers;
 	int tun_fds[OPTIONS_WORKERS_MAX]; /* one per queue; tun_fd is the first */
+	struct engine_log engine_log[OPTIONS_WORKERS_MAX];
 	struct loop *loop;
 	struct netlink *nl;
 	struct plumb *plumb;
