@@ -116,6 +116,11 @@ offload_in(struct xlation *x)
 	/* The kernel completes checksums and segments before it fragments. */
 	if (x->info.outer.is_fragment)
 		return verdict_drop(x, STAT_GSO_BAD);
+	/* The kernel's partial checksums start at the transport header; one
+	 * starting in the IP header would be finished over the addresses the
+	 * packet was parsed with. Found by fuzz_pipeline. */
+	if (h->csum_start < x->info.outer.l4_off)
+		return verdict_drop(x, STAT_GSO_BAD);
 	if ((h->gso_type & ~GSO_ECN) != GSO_NONE) {
 		x->gso = true; /* offload_check() decides */
 		x->csum_partial = true;

@@ -385,6 +385,24 @@ Test(nat64_gso, partial_checksum_without_gso)
 	h_stop(&h);
 }
 
+/* A partial checksum whose start lies in the IP header (no kernel makes
+ * one) is refused before anything is written there: the packet, its
+ * addresses included, stays as it came and no ICMP error goes anywhere. */
+Test(nat64_gso, csum_start_in_the_ip_header_is_refused)
+{
+	struct gso_hdr bad = csum6;
+	size_t n;
+
+	establish();
+	bad.csum_start = 16; /* inside the source address */
+	bad.csum_offset = 0;
+	n = tcp6(pkt, 100, 1, true); /* hop limit 1: would answer Time Exceeded */
+	cr_assert_eq(g_input(pkt, n, &bad), STAT_GSO_BAD);
+	pg_assert_bytes(h.mem + H_HEAD, n, pkt, n);
+	cr_assert_eq(nouts + nreplies, 0);
+	h_stop(&h);
+}
+
 /* An ICMP error quoting a partial-checksum packet quotes it finished. */
 Test(nat64_gso, icmp_error_quotes_finished_checksum)
 {
