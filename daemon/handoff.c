@@ -14,7 +14,6 @@ handoff_ring_init(struct handoff_ring *r)
 		return -ENOMEM;
 	atomic_init(&r->head, 0);
 	atomic_init(&r->tail, 0);
-	r->dropped = 0;
 	return 0;
 }
 
@@ -33,10 +32,8 @@ handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, const voi
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
 	struct handoff_slot *s;
 
-	if (tail - head == HANDOFF_SLOTS || len > HANDOFF_MAX_PKT || meta_len > HANDOFF_META_MAX) {
-		r->dropped++;
+	if (tail - head == HANDOFF_SLOTS || len > HANDOFF_MAX_PKT || meta_len > HANDOFF_META_MAX)
 		return false;
-	}
 	s = &r->slots[tail % HANDOFF_SLOTS];
 	s->len = len;
 	s->meta_len = meta_len;

@@ -4,7 +4,8 @@
  * and STAT_HANDOFF). Lock-free: the producer owns `tail`, the consumer
  * `head`; each publishes its index with a release store after touching a
  * slot, and reads the other's with an acquire load. Slots are allocated
- * once; a full ring drops the packet (counted), it never blocks a worker.
+ * once; a full ring drops the packet (the caller logs it), it never
+ * blocks a worker.
  */
 #ifndef NAT64_DAEMON_HANDOFF_H
 #define NAT64_DAEMON_HANDOFF_H
@@ -30,15 +31,14 @@ struct handoff_ring {
 	_Alignas(64) _Atomic uint32_t head; /* next slot to read (consumer) */
 	_Alignas(64) _Atomic uint32_t tail; /* next slot to write (producer) */
 	_Alignas(64) struct handoff_slot *slots;
-	uint64_t dropped; /* producer's: ring full */
 };
 
 /* 0 or -ENOMEM. */
 int handoff_ring_init(struct handoff_ring *r);
 void handoff_ring_fini(struct handoff_ring *r);
 
-/* Producer: copies the packet in; false (counted in `dropped`) when full
- * or too big. */
+/* Producer: copies the packet in; false (nothing written) when full or
+ * too big. */
 bool handoff_push(struct handoff_ring *r, const uint8_t *pkt, uint32_t len, const void *meta,
 		  uint8_t meta_len);
 

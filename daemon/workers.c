@@ -10,6 +10,7 @@
 #include "workers.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include "clock.h"
 #include "handoff.h"
 #include "log.h"
+#include "loglimit.h"
 #include "nat64.h"
 #include "pump.h"
 
@@ -44,6 +46,7 @@ struct worker {
 	pthread_cond_t resume;
 	_Atomic bool pause_wanted;
 	uint64_t next_tick;
+	struct loglimit rl_full;
 };
 
 struct workers {
@@ -76,12 +79,20 @@ on_handoff(void *ctx, const struct nat64_result *res)
 	struct worker *w = ctx;
 	struct workers *ws = w->ws;
 	unsigned int to = res->handoff.to;
+	uint64_t missed;
 
 	if (to >= ws->count || to == w->index)
 		return;
 	if (handoff_push(ring(ws, w->index, to), res->out.data, res->out.len, &res->handoff,
-			 sizeof(res->handoff)))
+			 sizeof(res->handoff))) {
 		wake(&ws->w[to]);
+		return;
+	}
+	/* The owner is 32 packets behind: this one is lost, not queued. */
+	if (loglimit_allow(&w->rl_full, clock_mono_ms(), &missed))
+		log_warnx("worker %u: handoff ring to worker %u full, packet dropped "
+			  "(%" PRIu64 " more since the last line)",
+			  w->index, to, missed);
 }
 
 static void
@@ -173,6 +184,7 @@ worker_init(struct workers *ws, unsigned int i, int fd, struct nat64 *engine, bo
 	w->index = i;
 	w->fd = fd;
 	w->engine = engine;
+	w->rl_full = (struct loglimit)LOGLIMIT_INIT(5);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->resume, NULL);
 	atomic_init(&w->pause_wanted, false);
@@ -290,12 +302,6 @@ workers_destroy(struct workers *ws)
 	free(ws);
 }
 
-unsigned int
-workers_count(const struct workers *ws)
-{
-	return ws->count;
-}
-
 struct nat64 *
 workers_acquire(struct workers *ws, unsigned int i)
 {
@@ -314,23 +320,4 @@ workers_release(struct workers *ws, unsigned int i)
 	atomic_store_explicit(&w->pause_wanted, false, memory_order_release);
 	pthread_cond_broadcast(&w->resume);
 	pthread_mutex_unlock(&w->lock);
-}
-
-void
-workers_stats(const struct workers *ws, struct workers_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	for (unsigned int i = 0; i < ws->count; i++) {
-		const struct pump_stats *p = pump_stats(ws->w[i].pump);
-
-		st->rx += p->rx;
-		st->tx += p->tx;
-		st->rx_errors += p->rx_errors;
-		st->tx_errors += p->tx_errors;
-		st->engine_drops += p->engine_drops;
-		st->handed_off += p->handed_off;
-		st->handed_in += p->handed_in;
-	}
-	for (unsigned int i = 0; i < ws->count * ws->count; i++)
-		st->handoff_dropped += ws->rings[i].dropped;
 }

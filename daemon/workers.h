@@ -35,16 +35,7 @@ int workers_start(struct workers *ws, char *err, size_t errlen);
 void workers_stop(struct workers *ws);
 void workers_destroy(struct workers *ws);
 
-unsigned int workers_count(const struct workers *ws);
 struct nat64 *workers_acquire(struct workers *ws, unsigned int i);
 void workers_release(struct workers *ws, unsigned int i);
-
-/* Sums over the workers' pumps and rings (read without pausing them:
- * approximate while they run). */
-struct workers_stats {
-	uint64_t rx, tx, rx_errors, tx_errors, engine_drops;
-	uint64_t handed_off, handed_in, handoff_dropped;
-};
-void workers_stats(const struct workers *ws, struct workers_stats *st);
 
 #endif
