@@ -40,6 +40,9 @@ enum {
 	UDP_HDR = 8,
 	TCP_SYN = 0x02,
 	TCP_ACK = 0x10,
+	TCP_CSUM_FIELD = 16, /* checksum offsets in the transport header */
+	UDP_CSUM_FIELD = 6,
+	ICMP_CSUM_FIELD = 2,
 };
 
 static bool
@@ -91,6 +94,34 @@ keeps_full_checksum(const struct xlation *x)
 	return (tcp[13] & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
+/* The kernel's partial checksums start at the transport header and point
+ * at its checksum field. Anything else would be finished over the wrong
+ * bytes: starting in the IP header, over the addresses the packet was
+ * parsed with; pointing at a UDP length, over the length. Both found by
+ * fuzz_pipeline. */
+static bool
+csum_field_is_l4(const struct xlation *x, const struct gso_hdr *h)
+{
+	const struct pkt_l3 *o = &x->info.outer;
+	uint16_t want;
+
+	switch (o->l4_proto) {
+	case IPPROTO_TCP:
+		want = TCP_CSUM_FIELD;
+		break;
+	case IPPROTO_UDP:
+		want = UDP_CSUM_FIELD;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		want = ICMP_CSUM_FIELD;
+		break;
+	default:
+		return false;
+	}
+	return h->csum_start == o->l4_off && h->csum_offset == want;
+}
+
 /* Finishes the checksum of a packet as it came in; false: can't. */
 static bool
 complete_in(struct xlation *x)
@@ -116,10 +147,7 @@ offload_in(struct xlation *x)
 	/* The kernel completes checksums and segments before it fragments. */
 	if (x->info.outer.is_fragment)
 		return verdict_drop(x, STAT_GSO_BAD);
-	/* The kernel's partial checksums start at the transport header; one
-	 * starting in the IP header would be finished over the addresses the
-	 * packet was parsed with. Found by fuzz_pipeline. */
-	if (h->csum_start < x->info.outer.l4_off)
+	if ((h->flags & GSO_F_NEEDS_CSUM) && !csum_field_is_l4(x, h))
 		return verdict_drop(x, STAT_GSO_BAD);
 	if ((h->gso_type & ~GSO_ECN) != GSO_NONE) {
 		x->gso = true; /* offload_check() decides */
@@ -130,7 +158,7 @@ offload_in(struct xlation *x)
 		x->csum_partial = true;
 		return verdict_continue();
 	}
-	/* E.g. an ICMP packet with NEEDS_CSUM, or csum_start elsewhere. */
+	/* E.g. an ICMP packet with NEEDS_CSUM. */
 	if (!complete_in(x))
 		return verdict_drop(x, STAT_GSO_BAD);
 	return verdict_continue();

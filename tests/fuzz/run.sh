@@ -52,7 +52,15 @@ new=$(find "$findings" -type f -newer "$stamp" | sort)
 if [ -n "$new" ]; then
 	echo "[!] findings:"
 	echo "$new"
-	tail -n 60 "$log"
+	# The report's head (the faulting frames), then the tail (the stats);
+	# each finding as base64 so a CI log alone is enough to replay it.
+	grep -m1 -B 4 -A 40 -E '^==[0-9]+==|deadly signal|^(SUMMARY|INFO): .*(leak|timeout|abort)' "$log" || true
+	tail -n 12 "$log"
+	for f in $new; do
+		echo "[!] $(basename "$f") as base64 (base64 -d > input):"
+		base64 -w 0 "$f" | head -c 24000
+		echo
+	done
 	[ "$rc" -ne 0 ] || rc=1
 elif [ "$rc" -ne 0 ]; then
 	echo "[!] $bin exited with $rc; last lines of $log:"
