@@ -176,8 +176,9 @@ on_release(void *ctx, uint32_t handle)
 	syn_queue_free(&n->synq, handle);
 }
 
-/* One worker's part of the instance's session limit (rounded up). A host
- * is served by one worker, so max-sessions-per-host stays whole. */
+/* One worker's part of an instance-wide limit (rounded up). IPv6 flows are
+ * steered by source port (docs/steering.md), so a host's sessions spread
+ * over the workers and max-sessions-per-host is split as well. */
 static uint32_t
 share_of(const struct nat64 *n, uint32_t total)
 {
@@ -203,7 +204,7 @@ bib_config_of(struct nat64 *n, struct bib_config *cfg)
 	cfg->key = n->params.key;
 	cfg->share = n->params.share;
 	cfg->max_sessions = share_of(n, n->g.max_sessions);
-	cfg->max_sessions_per_host = n->g.max_sessions_per_host;
+	cfg->max_sessions_per_host = share_of(n, n->g.max_sessions_per_host);
 	cfg->timeout[SESSION_TIMER_UDP] = n->g.udp_timeout;
 	cfg->timeout[SESSION_TIMER_ICMP] = n->g.icmp_timeout;
 	cfg->timeout[SESSION_TIMER_TCP_EST] = n->g.tcp_est_timeout;
@@ -551,7 +552,7 @@ nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t er
 	bib_set_timeout(&n->bib, SESSION_TIMER_ICMP, g->icmp_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_TCP_EST, g->tcp_est_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_TCP_TRANS, g->tcp_trans_timeout);
-	bib_set_limits(&n->bib, share_of(n, g->max_sessions), g->max_sessions_per_host);
+	bib_set_limits(&n->bib, share_of(n, g->max_sessions), share_of(n, g->max_sessions_per_host));
 	bib_set_handle_rst(&n->bib, g->handle_rst_during_fin_rcv);
 	n->rfc6056.f_args = g->f_args;
 	syn_queue_set_capacity(&n->synq, g->max_simultaneous_opens);

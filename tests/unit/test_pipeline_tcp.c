@@ -15,6 +15,7 @@
 enum {
 	SYN = PG_TCP_SYN,
 	ACK = PG_TCP_ACK,
+	FIN = PG_TCP_FIN,
 	EST_TO = 2 * 60 * 60 * 1000,
 	TRANS_TO = 4 * 60 * 1000,
 };
@@ -470,5 +471,54 @@ Test(pipeline_tcp, sec3_8_hairpin_syn)
 	cr_assert_eq(state_of(&h, 1234, H_POOL4, 2222), TCPS_V6_INIT);
 	s = session_find6(nat64_bib(h.n), L4_TCP, &b6, &a4);
 	cr_assert(s && s->se_state == TCPS_V4_INIT);
+	h_stop(&h);
+}
+
+/* A connection both ends closed keeps its session for the transitory
+ * lifetime (V4_FIN_V6_FIN_RCV, RFC 6146 §3.5.2.2), but a host at
+ * max-sessions-per-host (RFC 6888 REQ-4) gets it for its next connection
+ * instead of a refusal (SESSION_RECLAIMED); with no closed session left
+ * the limit holds, with ICMPv6 1/3. */
+Test(pipeline_tcp, closed_connection_makes_room_at_the_host_limit)
+{
+	struct harness h;
+	struct globals g;
+	struct nat64_params p;
+	uint8_t in[128];
+	const uint8_t *r;
+	uint32_t rlen;
+	uint16_t mask;
+	size_t n;
+
+	h_defaults(&g, &p);
+	g.max_sessions_per_host = 2;
+	h_start(&h, &g, &p);
+	h_pool4(&h, L4_TCP, H_POOL4, 32, 1, 65535);
+	/* Connection 1000: opened, then a FIN each way. */
+	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, SYN, 64)), STAT_OK);
+	mask = h_get16(h.p.data + 20);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, SYN | ACK, 64, 3);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	n = h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, FIN | ACK, 64);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, FIN | ACK, 64, 4);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_V4_FIN_V6_FIN_RCV);
+	/* Connection 1001 opening: the host is at its limit of 2. */
+	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1001, H_SERVER6, 80, SYN, 64)), STAT_OK);
+	h.now += 1000;
+	/* 1002 takes the closed connection's place, 1001 is untouched. */
+	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1002, H_SERVER6, 80, SYN, 64)), STAT_OK);
+	cr_assert_eq(h_stat(&h, STAT_SESSION_RECLAIMED), 1);
+	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_CLOSED);
+	cr_assert_eq(state_of(&h, 1001, H_SERVER4, 80), TCPS_V6_INIT);
+	cr_assert_eq(state_of(&h, 1002, H_SERVER4, 80), TCPS_V6_INIT);
+	/* Nothing closed left: 1003 is refused. */
+	n = h_tcp6(in, H_CLIENT, 1003, H_SERVER6, 80, SYN, 64);
+	cr_assert_eq(h_input(&h, in, n), STAT_HOST_SESSION_LIMIT);
+	r = h_reply(&h, &rlen);
+	cr_assert(r && r[40] == 1 && r[41] == 3);
+	cr_assert_eq(h_stat(&h, STAT_SESSION_RECLAIMED), 1);
+	cr_assert_eq(sessions(&h), 2);
 	h_stop(&h);
 }

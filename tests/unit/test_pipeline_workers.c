@@ -378,3 +378,40 @@ Test(pipeline_workers, hairpin_with_partial_checksum_to_another_worker)
 	done(w0);
 	done(w1);
 }
+
+/* RFC 6888 REQ-4 with two workers: a host's flows spread over them by
+ * source port, so each enforces half of max-sessions-per-host (4 here):
+ * two sessions in each, the third of either worker refused. */
+Test(pipeline_workers, host_limit_is_split_between_the_workers)
+{
+	struct harness *w[2];
+	struct globals g;
+	struct nat64_params p;
+	/* Owners: 5000, 5001, 5004 worker 0; 5002, 5003, 5006 worker 1. */
+	static const uint16_t ports[2][3] = {{5000, 5001, 5004}, {5002, 5003, 5006}};
+	uint8_t in[128];
+	size_t n;
+
+	for (unsigned i = 0; i < 2; i++) {
+		w[i] = calloc(1, sizeof(*w[i]));
+		cr_assert(w[i]);
+		h_defaults(&g, &p);
+		g.max_sessions_per_host = 4;
+		p.share = (struct port_share){.index = (uint16_t)i, .count = 2};
+		h_start(w[i], &g, &p);
+		h_pool4(w[i], L4_UDP, H_POOL4, 32, 1, 65535);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		for (unsigned k = 0; k < 3; k++) {
+			n = h_udp6(in, H_CLIENT, ports[i][k], H_SERVER6, 53, 64);
+			cr_assert_eq(h_input(w[i], in, n), k < 2 ? STAT_OK : STAT_HOST_SESSION_LIMIT,
+				     "worker %u, port %u", i, ports[i][k]);
+		}
+		cr_assert_eq(sessions(w[i]), 2);
+	}
+	/* Another host still has its own share in each. */
+	n = h_udp6(in, H_CLIENT2, 5000, H_SERVER6, 53, 64);
+	cr_assert_eq(h_input(w[0], in, n), STAT_OK);
+	done(w[0]);
+	done(w[1]);
+}

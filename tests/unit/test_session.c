@@ -681,6 +681,71 @@ Test(session, host_limit_refuses_one_host_but_not_another)
 		     "room again after expiry");
 }
 
+/* The host's own TCP session closed by both ends (V4_FIN_V6_FIN_RCV) can
+ * be given up for a new session at its limit; nothing else can: not a
+ * session in another state, not another host's, not one of the BIB entry
+ * the caller keeps. */
+static struct session_tuple
+tcp_from(const char *host, uint16_t port)
+{
+	return tup(L4_TCP, host, port, "192.0.2.2", port, "198.51.100.9", 80);
+}
+
+Test(session, reclaim_takes_the_hosts_oldest_closed_tcp_session_only)
+{
+	struct session_tuple v6init = tcp_from("2001:db8::5", 100);
+	struct session_tuple other = tcp_from("2001:db8::6", 101);
+	struct session_tuple closed = tcp_from("2001:db8::5", 102);
+	struct session_tuple newer = tcp_from("2001:db8::5", 103);
+	struct session_tuple est = tcp_from("2001:db8::5", 104);
+	struct in6_addr host = v6init.src6.addr;
+
+	bib_set_limits(&db, 1000, 4);
+	add(&v6init, TCPS_V6_INIT, T0);             /* transitory, not closed */
+	add(&other, TCPS_V4_FIN_V6_FIN_RCV, T0 + 1); /* closed, other host */
+	add(&closed, TCPS_V4_FIN_V6_FIN_RCV, T0 + 2);
+	add(&newer, TCPS_V4_FIN_V6_FIN_RCV, T0 + 3);
+	add(&est, TCPS_ESTABLISHED, T0 + 4);
+	cr_assert_eq(bib_host_sessions(&db, &host), 4);
+
+	/* `closed` is the oldest closed one of the host, but its BIB entry
+	 * is the one the caller keeps: `newer` goes instead. */
+	cr_assert(session_reclaim_closed(&db, &host, &closed.src6, L4_TCP, T0 + 5));
+	cr_assert_not_null(find6(&closed));
+	cr_assert_null(find6(&newer));
+	cr_assert_null(bib_find6(&db, L4_TCP, &newer.src6), "its BIB entry went with it");
+	cr_assert_eq(nremoved, 1);
+	/* Now the oldest closed one of the host. */
+	cr_assert(session_reclaim_closed(&db, &host, &est.src6, L4_TCP, T0 + 5));
+	cr_assert_null(find6(&closed));
+	/* Left: V6_INIT and ESTABLISHED of the host, the other host's closed
+	 * one: nothing more for this host, but the other's for any host. */
+	cr_assert_not(session_reclaim_closed(&db, &host, &est.src6, L4_TCP, T0 + 5));
+	cr_assert_not_null(find6(&v6init));
+	cr_assert_not_null(find6(&est));
+	cr_assert_not_null(find6(&other));
+	cr_assert(session_reclaim_closed(&db, NULL, &est.src6, L4_TCP, T0 + 5));
+	cr_assert_null(find6(&other));
+	cr_assert_eq(session_count(&db, L4_TCP), 2);
+}
+
+/* Only the head of the transitory list is looked at. */
+Test(session, reclaim_scans_a_bounded_part_of_the_list)
+{
+	struct session_tuple mine = tcp_from("2001:db8::5", 9);
+
+	for (int i = 0; i < SESSION_RECLAIM_SCAN; i++) {
+		struct session_tuple t = tcp_from("2001:db8::6", (uint16_t)(1000 + i));
+
+		add(&t, TCPS_V4_FIN_V6_FIN_RCV, T0);
+	}
+	add(&mine, TCPS_V4_FIN_V6_FIN_RCV, T0 + 1);
+	cr_assert_not(session_reclaim_closed(&db, &mine.src6.addr, &(struct taddr6){0}, L4_TCP, T0));
+	cr_assert_not_null(find6(&mine));
+	cr_assert(session_reclaim_closed(&db, NULL, &(struct taddr6){0}, L4_TCP, T0));
+	cr_assert_eq(session_count(&db, L4_TCP), SESSION_RECLAIM_SCAN);
+}
+
 Test(session, total_limit_refuses_everybody)
 {
 	struct session_tuple t;
