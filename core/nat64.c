@@ -552,7 +552,8 @@ nat64_set_globals(struct nat64 *n, const struct globals *g, char *err, size_t er
 	bib_set_timeout(&n->bib, SESSION_TIMER_ICMP, g->icmp_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_TCP_EST, g->tcp_est_timeout);
 	bib_set_timeout(&n->bib, SESSION_TIMER_TCP_TRANS, g->tcp_trans_timeout);
-	bib_set_limits(&n->bib, share_of(n, g->max_sessions), share_of(n, g->max_sessions_per_host));
+	bib_set_limits(&n->bib, share_of(n, g->max_sessions),
+		       share_of(n, g->max_sessions_per_host));
 	bib_set_handle_rst(&n->bib, g->handle_rst_during_fin_rcv);
 	n->rfc6056.f_args = g->f_args;
 	syn_queue_set_capacity(&n->synq, g->max_simultaneous_opens);

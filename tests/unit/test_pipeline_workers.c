@@ -404,7 +404,8 @@ Test(pipeline_workers, host_limit_is_split_between_the_workers)
 	for (unsigned i = 0; i < 2; i++) {
 		for (unsigned k = 0; k < 3; k++) {
 			n = h_udp6(in, H_CLIENT, ports[i][k], H_SERVER6, 53, 64);
-			cr_assert_eq(h_input(w[i], in, n), k < 2 ? STAT_OK : STAT_HOST_SESSION_LIMIT,
+			cr_assert_eq(h_input(w[i], in, n),
+				     k < 2 ? STAT_OK : STAT_HOST_SESSION_LIMIT,
 				     "worker %u, port %u", i, ports[i][k]);
 		}
 		cr_assert_eq(sessions(w[i]), 2);

@@ -701,7 +701,7 @@ Test(session, reclaim_takes_the_hosts_oldest_closed_tcp_session_only)
 	struct in6_addr host = v6init.src6.addr;
 
 	bib_set_limits(&db, 1000, 4);
-	add(&v6init, TCPS_V6_INIT, T0);             /* transitory, not closed */
+	add(&v6init, TCPS_V6_INIT, T0);              /* transitory, not closed */
 	add(&other, TCPS_V4_FIN_V6_FIN_RCV, T0 + 1); /* closed, other host */
 	add(&closed, TCPS_V4_FIN_V6_FIN_RCV, T0 + 2);
 	add(&newer, TCPS_V4_FIN_V6_FIN_RCV, T0 + 3);
@@ -740,7 +740,8 @@ Test(session, reclaim_scans_a_bounded_part_of_the_list)
 		add(&t, TCPS_V4_FIN_V6_FIN_RCV, T0);
 	}
 	add(&mine, TCPS_V4_FIN_V6_FIN_RCV, T0 + 1);
-	cr_assert_not(session_reclaim_closed(&db, &mine.src6.addr, &(struct taddr6){0}, L4_TCP, T0));
+	cr_assert_not(
+		session_reclaim_closed(&db, &mine.src6.addr, &(struct taddr6){0}, L4_TCP, T0));
 	cr_assert_not_null(find6(&mine));
 	cr_assert(session_reclaim_closed(&db, NULL, &(struct taddr6){0}, L4_TCP, T0));
 	cr_assert_eq(session_count(&db, L4_TCP), SESSION_RECLAIM_SCAN);
