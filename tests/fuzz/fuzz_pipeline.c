@@ -111,8 +111,9 @@
  *      quotes an ICMP error (an error whose quote the parser does not take,
  *      e.g. about a fragment without ports, is checked by hand);
  *   5. limits: at most 96 sessions in all; each engine at most its
- *      share of them (share_of() in nat64.c: 48 with two workers), and at
- *      most 32 for the sender (max-sessions-per-host is per engine);
+ *      share of them (share_of() in nat64.c: 48 with two workers), and
+ *      at most its share of 32 for the sender (max-sessions-per-host,
+ *      split the same way: 16 with two workers);
  *   6. after the last record the clock jumps past every timeout (twice,
  *      so probed sessions die too): no session, dynamic BIB entry, stored
  *      SYN or fragment is left; when the engine is replaced,
@@ -826,7 +827,7 @@ session_share(const struct fuzz_run *r)
 	return (FUZZ_MAX_SESSIONS + r->workers - 1) / r->workers;
 }
 
-/* Property 5: per engine its share of max-sessions and at most
+/* Property 5: per engine its share of max-sessions and of
  * max-sessions-per-host for the sender; all engines at most max-sessions. */
 static void
 check_limits(const struct fuzz_run *r, const struct input *in)
@@ -847,8 +848,9 @@ check_limits(const struct fuzz_run *r, const struct input *in)
 		return;
 	memcpy(&src, in->src, 16);
 	for (unsigned int w = 0; w < r->workers; w++)
-		if (bib_host_sessions(nat64_bib(r->n[w]), &src) > FUZZ_MAX_PER_HOST)
-			fail("more sessions than max-sessions-per-host",
+		if (bib_host_sessions(nat64_bib(r->n[w]), &src) >
+		    (FUZZ_MAX_PER_HOST + r->workers - 1) / r->workers)
+			fail("more sessions than the worker's share of max-sessions-per-host",
 			     (int)bib_host_sessions(nat64_bib(r->n[w]), &src));
 }
 
