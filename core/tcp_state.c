@@ -103,13 +103,20 @@ v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *set
 	return fin_rcv_state(TCPS_V6_FIN_RCV, TCP_DIR_4TO6, dir, flags, settings);
 }
 
-/* RFC 6146 §3.5.2.2 V4 FIN + V6 FIN RCV: only the timeout ends it. */
+/*
+ * RFC 6146 §3.5.2.2 V4 FIN + V6 FIN RCV: only the timeout ends it, except
+ * (our deviation from RFC 6146 and Jool) a SYN without ACK: the endpoints
+ * may open a new connection on the same four-tuple while one of them is
+ * still in TIME-WAIT (RFC 1122 §4.2.2.13; Linux does with tcp_tw_reuse),
+ * and that connection is tracked from its start as in CLOSED. Otherwise it
+ * would live on a session that expires 4 minutes after the old
+ * connection's FINs, or that session_reclaim_closed() may give up.
+ */
 static struct tcp_transition
 v4_fin_v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
 {
-	(void)dir;
-	(void)flags;
-	(void)settings;
+	if ((flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		return closed_state(dir, flags, settings);
 	return to(TCPS_V4_FIN_V6_FIN_RCV, TCP_FATE_PRESERVE);
 }
 

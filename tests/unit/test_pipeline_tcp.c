@@ -522,3 +522,48 @@ Test(pipeline_tcp, closed_connection_makes_room_at_the_host_limit)
 	cr_assert_eq(sessions(&h), 2);
 	h_stop(&h);
 }
+
+/* A new connection on the four-tuple of one that both ends closed (the
+ * client reusing its port while in TIME-WAIT, RFC 1122 §4.2.2.13) is
+ * tracked from its SYN: V6_INIT, then ESTABLISHED, so it lives on the
+ * established timer and is not a closed session the host limit may give
+ * up. */
+Test(pipeline_tcp, new_connection_on_a_closed_four_tuple_is_tracked_again)
+{
+	struct harness h;
+	struct globals g;
+	struct nat64_params p;
+	uint8_t in[128];
+	uint16_t mask;
+	size_t n;
+
+	h_defaults(&g, &p);
+	g.max_sessions_per_host = 1;
+	h_start(&h, &g, &p);
+	h_pool4(&h, L4_TCP, H_POOL4, 32, 1, 65535);
+	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, SYN, 64)), STAT_OK);
+	mask = h_get16(h.p.data + 20);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, SYN | ACK, 64, 3);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	n = h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, FIN | ACK, 64);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, FIN | ACK, 64, 4);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_V4_FIN_V6_FIN_RCV);
+	/* Same four-tuple, new connection. */
+	h.now += 2000;
+	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, SYN, 64)), STAT_OK);
+	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_V6_INIT);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, SYN | ACK, 64, 5);
+	cr_assert_eq(h_input(&h, in, n), STAT_OK);
+	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_ESTABLISHED);
+	/* The host is at its limit of 1 with a live connection: refused. */
+	n = h_tcp6(in, H_CLIENT, 1001, H_SERVER6, 80, SYN, 64);
+	cr_assert_eq(h_input(&h, in, n), STAT_HOST_SESSION_LIMIT);
+	cr_assert_eq(h_stat(&h, STAT_SESSION_RECLAIMED), 0);
+	/* Past the old connection's 4 minutes it is still there. */
+	h.now += TRANS_TO + 1;
+	h_tick(&h);
+	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_ESTABLISHED);
+	h_stop(&h);
+}

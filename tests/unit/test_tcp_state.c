@@ -187,10 +187,10 @@ Test(tcp_state, v6_fin_rcv_rst_with_handle_rst_arms_trans)
 	expect(TCPS_V6_FIN_RCV, V6, TH_RST, &handle_rst, TCPS_V6_FIN_RCV, TCP_FATE_TIMER_TRANS);
 }
 
-/* V4_FIN_V6_FIN_RCV: only the timeout ends it. */
+/* V4_FIN_V6_FIN_RCV: only the timeout ends it ... */
 Test(tcp_state, v4_fin_v6_fin_rcv_anything_preserves)
 {
-	const uint8_t flags[] = {0, TH_SYN, TH_FIN, TH_RST, TH_ACK};
+	const uint8_t flags[] = {0, TH_SYN | TH_ACK, TH_FIN, TH_RST, TH_ACK};
 
 	for (unsigned i = 0; i < sizeof(flags); i++) {
 		expect(TCPS_V4_FIN_V6_FIN_RCV, V6, flags[i], &handle_rst, TCPS_V4_FIN_V6_FIN_RCV,
@@ -198,6 +198,14 @@ Test(tcp_state, v4_fin_v6_fin_rcv_anything_preserves)
 		expect(TCPS_V4_FIN_V6_FIN_RCV, V4, flags[i], &plain, TCPS_V4_FIN_V6_FIN_RCV,
 		       TCP_FATE_PRESERVE);
 	}
+}
+
+/* ... but a new connection on the same four-tuple (a SYN without ACK,
+ * RFC 1122 §4.2.2.13 TIME-WAIT reuse) starts over as from CLOSED. */
+Test(tcp_state, v4_fin_v6_fin_rcv_new_syn_opens_again)
+{
+	expect(TCPS_V4_FIN_V6_FIN_RCV, V6, TH_SYN, &plain, TCPS_V6_INIT, TCP_FATE_TIMER_TRANS);
+	expect(TCPS_V4_FIN_V6_FIN_RCV, V4, TH_SYN, &plain, TCPS_V4_INIT, TCP_FATE_TIMER_TRANS);
 }
 
 /* TRANS */
