@@ -15,6 +15,7 @@ enum {
 	IPV4_MIN = 20,
 	IPV6_LEN = 40,
 	TCP_MIN = 20,
+	UDP_LEN = 8, /* UDP header */
 	TCP_CSUM_OFF = 16,
 	UDP_CSUM_OFF = 6,
 	TCP_FIN = 0x01,
@@ -276,7 +277,7 @@ gso_csum_complete(uint8_t *pkt, size_t len, const struct gso_hdr *h)
 
 /* IPv4: total length covers the buffer, not a fragment; sets the L4 offset. */
 static enum gso_status
-seg_check4(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
+seg_check4(const uint8_t *pkt, size_t len, const struct gso_hdr *h, uint8_t proto, size_t *l4)
 {
 	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
 
@@ -286,7 +287,7 @@ seg_check4(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
 		return GSO_ERR_PACKET;
 	if (get_be16(pkt + 6) & 0x3fff)
 		return GSO_ERR_FRAGMENT;
-	if (pkt[9] != IPPROTO_TCP)
+	if (pkt[9] != proto)
 		return GSO_ERR_PROTO;
 	if (h->csum_start != ihl)
 		return GSO_ERR_CSUM_START;
@@ -297,7 +298,7 @@ seg_check4(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
 /* IPv6: payload length covers the buffer; the L4 header is at csum_start
  * (past any extension headers, which are copied into every segment). */
 static enum gso_status
-seg_check6(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
+seg_check6(const uint8_t *pkt, size_t len, const struct gso_hdr *h, uint8_t proto, size_t *l4)
 {
 	if (len < IPV6_LEN)
 		return GSO_ERR_SHORT;
@@ -305,7 +306,7 @@ seg_check6(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
 		return GSO_ERR_PACKET;
 	if (h->csum_start < IPV6_LEN)
 		return GSO_ERR_CSUM_START;
-	if (h->csum_start == IPV6_LEN && pkt[6] != IPPROTO_TCP)
+	if (h->csum_start == IPV6_LEN && pkt[6] != proto)
 		return GSO_ERR_PROTO;
 	if (pkt[6] == 44) /* RFC 8200 §4.5: Fragment header first */
 		return GSO_ERR_FRAGMENT;
@@ -313,48 +314,73 @@ seg_check6(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
 	return GSO_OK;
 }
 
+/* Sets the transport protocol (TCP, or UDP for UDP_L4) and its offset. */
 static enum gso_status
-seg_check(const uint8_t *pkt, size_t len, const struct gso_hdr *h, size_t *l4)
+seg_check(const uint8_t *pkt, size_t len, const struct gso_hdr *h, uint8_t *proto, size_t *l4)
 {
 	uint8_t type = h->gso_type & (uint8_t)~GSO_ECN;
+	uint8_t version;
 
-	if (type != GSO_TCPV4 && type != GSO_TCPV6)
+	if (type != GSO_TCPV4 && type != GSO_TCPV6 && type != GSO_UDP_L4)
 		return GSO_ERR_TYPE;
+	*proto = type == GSO_UDP_L4 ? IPPROTO_UDP : IPPROTO_TCP;
 	if (h->gso_size == 0)
 		return GSO_ERR_SIZE;
 	if (!(h->flags & GSO_F_NEEDS_CSUM))
 		return GSO_ERR_NO_CSUM;
-	if (h->csum_offset != TCP_CSUM_OFF)
+	if (h->csum_offset != csum_offset_of(*proto))
 		return GSO_ERR_CSUM_OFFSET;
 	if (pkt == NULL || len < 1)
 		return GSO_ERR_SHORT;
-	if (pkt[0] >> 4 != (type == GSO_TCPV4 ? 4 : 6))
+	version = pkt[0] >> 4;
+	if (type == GSO_UDP_L4 ? version != 4 && version != 6
+			       : version != (type == GSO_TCPV4 ? 4 : 6))
 		return GSO_ERR_FAMILY;
 	if (len > IP_MAX + IPV6_LEN)
 		return GSO_ERR_PACKET;
-	return type == GSO_TCPV4 ? seg_check4(pkt, len, h, l4) : seg_check6(pkt, len, h, l4);
+	return version == 4 ? seg_check4(pkt, len, h, *proto, l4)
+			    : seg_check6(pkt, len, h, *proto, l4);
+}
+
+/* Bytes of the transport header at `l4`, 0 if it is not whole. */
+static size_t
+seg_l4_header(const uint8_t *pkt, size_t len, size_t l4, uint8_t proto)
+{
+	size_t thl;
+
+	if (proto == IPPROTO_UDP)
+		return l4 + UDP_LEN <= len ? UDP_LEN : 0;
+	if (l4 + TCP_MIN > len)
+		return 0;
+	thl = (size_t)(pkt[l4 + 12] >> 4) * 4;
+	return thl >= TCP_MIN && l4 + thl <= len ? thl : 0;
 }
 
 enum gso_status
 gso_seg_begin(struct gso_seg *it, const uint8_t *pkt, size_t len, const struct gso_hdr *h)
 {
 	enum gso_status st;
-	size_t l4 = 0, hdrs;
+	size_t l4 = 0, thl;
+	uint8_t proto = 0;
 
-	st = seg_check(pkt, len, h, &l4);
+	st = seg_check(pkt, len, h, &proto, &l4);
 	if (st != GSO_OK)
 		return st;
-	if (l4 + TCP_MIN > len)
+	if (l4 + (proto == IPPROTO_UDP ? UDP_LEN : TCP_MIN) > len)
 		return GSO_ERR_SHORT;
-	hdrs = l4 + (size_t)(pkt[l4 + 12] >> 4) * 4;
-	if ((pkt[l4 + 12] >> 4) < 5 || hdrs > len)
+	thl = seg_l4_header(pkt, len, l4, proto);
+	if (thl == 0)
+		return GSO_ERR_PACKET;
+	/* A UDP length other than the packet's: not what the kernel sends. */
+	if (proto == IPPROTO_UDP && get_be16(pkt + l4 + 4) != len - l4)
 		return GSO_ERR_PACKET;
 	it->pkt = pkt;
+	it->proto = proto;
 	it->len = (uint32_t)len;
 	it->l4_off = (uint16_t)l4;
-	it->hdrs = (uint16_t)hdrs;
+	it->hdrs = (uint16_t)(l4 + thl);
 	it->mss = h->gso_size;
-	it->next = (uint32_t)hdrs;
+	it->next = (uint32_t)(l4 + thl);
 	it->index = 0;
 	return GSO_OK;
 }
@@ -408,6 +434,24 @@ seg_fix_tcp(const struct gso_seg *it, uint8_t *out, size_t n, bool last)
 	memcpy(th + TCP_CSUM_OFF, &csum, sizeof(csum));
 }
 
+/* Its own UDP length and a full checksum (0 is sent as all ones, RFC 768),
+ * as the kernel's __udp_gso_segment() gives each segment. */
+static void
+seg_fix_udp(const struct gso_seg *it, uint8_t *out, size_t n)
+{
+	uint8_t *uh = out + it->l4_off;
+	uint32_t sum;
+	uint16_t csum;
+
+	put_be16(uh + 4, (uint16_t)(n - it->l4_off));
+	put_be16(uh + UDP_CSUM_OFF, 0);
+	sum = pseudo_sum(out, IPPROTO_UDP, (uint32_t)(n - it->l4_off));
+	csum = csum_fold(csum_partial(uh, n - it->l4_off, sum));
+	if (csum == 0)
+		csum = 0xffff;
+	memcpy(uh + UDP_CSUM_OFF, &csum, sizeof(csum));
+}
+
 enum gso_status
 gso_seg_next(struct gso_seg *it, uint8_t *out, size_t size, size_t *seg_len)
 {
@@ -424,7 +468,10 @@ gso_seg_next(struct gso_seg *it, uint8_t *out, size_t size, size_t *seg_len)
 	memcpy(out, it->pkt, it->hdrs);
 	memcpy(out + it->hdrs, it->pkt + it->next, pay);
 	seg_fix_l3(it, out, n);
-	seg_fix_tcp(it, out, n, pay == left);
+	if (it->proto == IPPROTO_UDP)
+		seg_fix_udp(it, out, n);
+	else
+		seg_fix_tcp(it, out, n, pay == left);
 	it->next += (uint32_t)pay;
 	it->index++;
 	*seg_len = n;

@@ -118,18 +118,20 @@ enum gso_status gso_pseudo_csum(uint8_t *pkt, size_t len, const struct gso_hdr *
 enum gso_status gso_csum_complete(uint8_t *pkt, size_t len, const struct gso_hdr *h);
 
 /*
- * Software segmentation of a TCP super-packet (gso_type TCPV4 / TCPV6),
- * one segment at a time into a caller buffer, no allocation. Each segment
- * gets the headers of the super-packet with: IPv4 total length, ID + i,
- * header checksum; IPv6 payload length; TCP sequence + i * gso_size, FIN
- * and PSH on the last segment only, CWR on the first only (as the kernel's
- * tcp_gso_segment()); a full TCP checksum.
+ * Software segmentation of a super-packet (gso_type TCPV4 / TCPV6, or
+ * UDP_L4 of either version), one segment at a time into a caller buffer,
+ * no allocation. Each segment gets the headers of the super-packet with:
+ * IPv4 total length, ID + i, header checksum; IPv6 payload length; TCP
+ * sequence + i * gso_size, FIN and PSH on the last segment only, CWR on
+ * the first only (as the kernel's tcp_gso_segment()); UDP its own length
+ * (__udp_gso_segment()); a full TCP or UDP checksum.
  */
 struct gso_seg {
 	const uint8_t *pkt;
 	uint32_t len;
-	uint16_t l4_off; /* offset of the TCP header */
-	uint16_t hdrs;   /* L3 + TCP header bytes */
+	uint8_t proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t l4_off; /* offset of the TCP / UDP header */
+	uint16_t hdrs;   /* L3 + transport header bytes */
 	uint16_t mss;
 	uint32_t next; /* offset of the next payload byte */
 	uint32_t index;

@@ -154,3 +154,53 @@ def test_offload_option_rejects_other_values(nat64d_bin):
                          capture_output=True, text=True)
     assert res.returncode == 1
     assert "--offload: 'maybe' is neither on nor off" in res.stderr
+
+
+# An IPv4 UDP server that answers a datagram with COUNT datagrams of SIZE bytes
+# sent in ONE sendmsg() with UDP_SEGMENT (USO, as QUIC servers do), DF clear.
+USO_SERVER = r'''
+import socket, sys
+COUNT, SIZE = int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)      # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
+s.setsockopt(socket.IPPROTO_UDP, 103, SIZE)  # UDP_SEGMENT
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+_, peer = s.recvfrom(100)
+data = b"".join(bytes([(i * 7 + k) % 251 for k in range(SIZE)]) for i in range(COUNT))
+s.sendto(data, peer)
+'''
+
+USO_CLIENT = r'''
+import socket, sys
+COUNT, SIZE = int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"go", (sys.argv[1], int(sys.argv[2])))
+got = sorted(s.recv(4096) for _ in range(COUNT))
+want = sorted(bytes([(i * 7 + k) % 251 for k in range(SIZE)]) for i in range(COUNT))
+print("ok" if got == want else f"bad: {[len(g) for g in got]}")
+'''
+
+
+def test_uso_super_packet_too_big_for_ipv6_is_segmented(net, instance):
+    """4->6 datagrams of 1472 bytes (1500 as IPv4) become 1520-byte IPv6 packets,
+    above the 1500 MTU: the USO super-packet is segmented in software and each
+    datagram, DF clear, is sent as IPv6 fragments (RFC 7915 §4); the client gets
+    every datagram whole."""
+    nat = instance(args=["--uplink4", "x4", f"pool4={POOL4}"], routes=[POOL6, POOL4])
+    nat.daemon.wait_log("offloads on")
+    if "uso4" not in nat.daemon.log_text():
+        pytest.skip("this kernel has no USO on TUN devices")
+    server = net.write_config("uso_server.py", USO_SERVER)
+    client = net.write_config("uso_client.py", USO_CLIENT)
+    proc = net.spawn("ns4", net.name4, ["python3", server, SERVER4, "9443", "3", "1472"],
+                     stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    out = net.ns6(f"python3 {client} {SERVER6} 9443 3 1472").stdout
+    assert out.strip() == "ok", out
+    counters = nat.counters()
+    assert counters.get("GSO_SEGMENTED", 0) >= 1, counters
+    assert counters.get("GSO_BAD", 0) == 0, counters
+    assert counters.get("FRAGMENTED_OUT", 0) >= 3, counters
+    assert nat.daemon.alive()

@@ -290,8 +290,13 @@ Test(gso, seg_bad_input_leaves_iterator)
 	len = build_tcp4(pkt, PG_TCP_ACK);
 	memset(&it, 0x77, sizeof(it));
 	before = it;
-	h.gso_type = GSO_UDP_L4;
+	h.gso_type = GSO_UDP; /* UFO: never segmented here */
 	cr_assert_eq(gso_seg_begin(&it, pkt, len, &h), GSO_ERR_TYPE);
+	h.gso_type = GSO_UDP_L4; /* a UDP header offset on a TCP packet */
+	cr_assert_eq(gso_seg_begin(&it, pkt, len, &h), GSO_ERR_CSUM_OFFSET);
+	h.csum_offset = 6;
+	cr_assert_eq(gso_seg_begin(&it, pkt, len, &h), GSO_ERR_PROTO);
+	h.csum_offset = 16;
 	h.gso_type = GSO_TCPV6;
 	cr_assert_eq(gso_seg_begin(&it, pkt, len, &h), GSO_ERR_FAMILY);
 	h.gso_type = GSO_TCPV4;
@@ -381,6 +386,66 @@ Test(gso, seg_tcp6_cwr_first_fin_psh_last)
 	}
 	cr_assert_eq(gso_seg_next(&it, out, sizeof(out), &n), GSO_OK);
 	cr_assert_eq(n, 0);
+}
+
+/* UDP super-packet (USO) 192.0.2.1:4000 -> 198.51.100.2:443 or its IPv6
+ * form: the UDP length covers the whole payload, as the kernel sends it. */
+static size_t
+build_udp(uint8_t *p, int version)
+{
+	size_t n = version == 4
+			   ? pg_ipv4(p, "192.0.2.1", "198.51.100.2", 17, 64, 0x1234, 0x4000,
+				     20 + 8 + PAYLOAD)
+			   : pg_ipv6(p, "2001:db8::1", "64:ff9b::c633:6402", 17, 64, 8 + PAYLOAD);
+
+	n += pg_udp(p + n, 4000, 443, PAYLOAD);
+	memcpy(p + n, gso_payload, PAYLOAD);
+	if (version == 4)
+		pg_fix_l4_csum4(p, n + PAYLOAD);
+	else
+		pg_fix_l4_csum6(p, n + PAYLOAD);
+	return n + PAYLOAD;
+}
+
+/* Each segment a datagram of its own (__udp_gso_segment()): its UDP length
+ * and full checksum, IPv4 ID + i; the same bytes as built independently. */
+Test(gso, seg_udp4_and_udp6_byte_exact)
+{
+	uint8_t pkt[4096], out[2048], want[2048];
+	const size_t pays[] = {MSS, MSS, PAYLOAD - 2 * MSS};
+	struct gso_seg it;
+	size_t len, n, wl;
+
+	fill_payload();
+	for (int v = 4; v <= 6; v += 2) {
+		const struct gso_hdr h = {
+			GSO_F_NEEDS_CSUM, GSO_UDP_L4, 0, MSS, (uint16_t)(v == 4 ? 20 : 40), 6};
+
+		len = build_udp(pkt, v);
+		cr_assert_eq(gso_seg_begin(&it, pkt, len, &h), GSO_OK);
+		cr_assert_eq(gso_seg_max_len(&it), h.csum_start + 8 + MSS);
+		for (uint32_t i = 0; i < 3; i++) {
+			wl = v == 4 ? pg_ipv4(want, "192.0.2.1", "198.51.100.2", 17, 64,
+					      (uint16_t)(0x1234 + i), 0x4000,
+					      (uint16_t)(28 + pays[i]))
+				    : pg_ipv6(want, "2001:db8::1", "64:ff9b::c633:6402", 17, 64,
+					      (uint16_t)(8 + pays[i]));
+			wl += pg_udp(want + wl, 4000, 443, pays[i]);
+			memcpy(want + wl, gso_payload + i * MSS, pays[i]);
+			wl += pays[i];
+			if (v == 4)
+				pg_fix_l4_csum4(want, wl);
+			else
+				pg_fix_l4_csum6(want, wl);
+			cr_assert_eq(gso_seg_next(&it, out, sizeof(out), &n), GSO_OK);
+			pg_assert_bytes(out, n, want, wl);
+		}
+		cr_assert_eq(gso_seg_next(&it, out, sizeof(out), &n), GSO_OK);
+		cr_assert_eq(n, 0);
+		/* A UDP length other than the packet's is refused. */
+		pkt[h.csum_start + 5] ^= 1;
+		cr_assert_eq(gso_seg_begin(&it, pkt, len, &h), GSO_ERR_PACKET);
+	}
 }
 
 Test(gso, status_names_are_distinct)

@@ -642,3 +642,53 @@ Test(nat64_gso, ipv4_syn_partial_checksum_finished)
 	cr_assert_eq(h_stat(&h, STAT_CSUM_SOFTWARE), 1);
 	h_stop(&h);
 }
+
+/* 4->6 USO super-packet (QUIC-sized datagrams, 1472 bytes of payload: 1500
+ * as IPv4, 1520 as IPv6) with DF clear: segmented in software, each
+ * datagram translated alone and cut into IPv6 fragments (RFC 7915 §4),
+ * payload and checksum intact. Before, it was dropped as GSO_BAD. */
+Test(nat64_gso, uso_super_packet_segmented_and_fragmented)
+{
+	const uint16_t dgram = 1472;
+	const struct gso_hdr uso = {GSO_F_NEEDS_CSUM, GSO_UDP_L4, 0, dgram, 20, 6};
+	uint16_t mask;
+	size_t n;
+	uint8_t whole[1600];
+
+	h_start_default(&h);
+	n = h_udp6(pkt, H_CLIENT, CLIENT_PORT, H_SERVER6, 443, 64);
+	cr_assert_eq(g_input(pkt, n, NULL), STAT_OK);
+	mask = h_get16(outs[0] + 20);
+	n = pg_ipv4(pkt, H_SERVER4, H_POOL4, IPPROTO_UDP, 64, 9, 0, 20 + 8 + SEGS * dgram);
+	n += pg_udp(pkt + n, 443, mask, SEGS * dgram);
+	for (size_t k = 0; k < SEGS * dgram; k++)
+		pkt[n + k] = payload_byte(k);
+	n += SEGS * dgram;
+	put16(pkt + 26, pseudo_partial(pkt, IPPROTO_UDP, 8 + SEGS * dgram));
+
+	cr_assert_eq(g_input(pkt, n, &uso), STAT_GSO_SEGMENTED);
+	cr_assert_eq(nouts, 2 * SEGS);
+	for (unsigned i = 0; i < SEGS; i++) {
+		const uint8_t *f1 = outs[2 * i], *f2 = outs[2 * i + 1];
+		uint32_t l1 = out_lens[2 * i] - 48, l2 = out_lens[2 * i + 1] - 48;
+
+		cr_assert_eq(f1[6], 44);
+		cr_assert_leq(out_lens[2 * i], 1280);
+		assert_zero_hdr(&out_hdrs[2 * i]);
+		memcpy(whole, f1, 40);
+		whole[6] = IPPROTO_UDP;
+		put16(whole + 4, (uint16_t)(l1 + l2));
+		memcpy(whole + 40, f1 + 48, l1);
+		memcpy(whole + 40 + l1, f2 + 48, l2);
+		cr_assert_eq(l1 + l2, 8 + dgram);
+		cr_assert_eq(h_get16(whole + 40 + 2), CLIENT_PORT);
+		cr_assert_eq(h_get16(whole + 40 + 4), 8 + dgram);
+		cr_assert(pg_l4_csum_ok6(whole, 40 + l1 + l2, 40, IPPROTO_UDP), "datagram %u", i);
+		for (unsigned k = 0; k < dgram; k++)
+			cr_assert_eq(whole[48 + k], payload_byte(i * dgram + k));
+	}
+	cr_assert_eq(h_stat(&h, STAT_GSO_SEGMENTED), 1);
+	cr_assert_eq(h_stat(&h, STAT_FRAGMENTED_OUT), SEGS);
+	cr_assert_eq(h_stat(&h, STAT_GSO_BAD), 0);
+	h_stop(&h);
+}
