@@ -476,6 +476,27 @@ Test(nat64_gso, error_about_super_packet_quotes_it_finished)
 	h_stop(&h);
 }
 
+/* The packet outs[2 * i] and outs[2 * i + 1] (two IPv6 fragments, each
+ * with a Fragment header) were cut from, rebuilt in `whole` with
+ * next header `proto`; returns the L4 length. */
+static uint32_t
+reassemble_pair(unsigned i, uint8_t proto, uint8_t *whole)
+{
+	const uint8_t *f1 = outs[2 * i], *f2 = outs[2 * i + 1];
+	uint32_t l1 = out_lens[2 * i] - 48, l2 = out_lens[2 * i + 1] - 48;
+
+	cr_assert_eq(f1[6], 44);
+	cr_assert_leq(out_lens[2 * i], 1280);
+	assert_zero_hdr(&out_hdrs[2 * i]);
+	assert_zero_hdr(&out_hdrs[2 * i + 1]);
+	memcpy(whole, f1, 40);
+	whole[6] = proto;
+	put16(whole + 4, (uint16_t)(l1 + l2));
+	memcpy(whole + 40, f1 + 48, l1);
+	memcpy(whole + 40 + l1, f2 + 48, l2);
+	return l1 + l2;
+}
+
 /* 4->6, DF clear, segments above lowest-ipv6-mtu (1280): segmented,
  * each segment translated and cut into IPv6 fragments (RFC 7915 §4). */
 Test(nat64_gso, df_clear_super_packet_segmented_and_fragmented)
@@ -487,21 +508,10 @@ Test(nat64_gso, df_clear_super_packet_segmented_and_fragmented)
 	cr_assert_eq(g_input(pkt, n, &tso4), STAT_GSO_SEGMENTED);
 	cr_assert_eq(nouts, 2 * SEGS);
 	for (unsigned i = 0; i < SEGS; i++) {
-		const uint8_t *f1 = outs[2 * i], *f2 = outs[2 * i + 1];
-		uint32_t l1 = out_lens[2 * i] - 48, l2 = out_lens[2 * i + 1] - 48;
+		uint32_t l4 = reassemble_pair(i, IPPROTO_TCP, whole);
 
-		cr_assert_eq(f1[6], 44);
-		cr_assert_leq(out_lens[2 * i], 1280);
-		assert_zero_hdr(&out_hdrs[2 * i]);
-		assert_zero_hdr(&out_hdrs[2 * i + 1]);
-		/* Reassemble: the fixed header, then both fragments' data. */
-		memcpy(whole, f1, 40);
-		whole[6] = IPPROTO_TCP;
-		put16(whole + 4, (uint16_t)(l1 + l2));
-		memcpy(whole + 40, f1 + 48, l1);
-		memcpy(whole + 40 + l1, f2 + 48, l2);
-		cr_assert_eq(l1 + l2, 20 + MSS4);
-		cr_assert(pg_l4_csum_ok6(whole, 40 + l1 + l2, 40, IPPROTO_TCP), "segment %u", i);
+		cr_assert_eq(l4, 20 + MSS4);
+		cr_assert(pg_l4_csum_ok6(whole, 40 + l4, 40, IPPROTO_TCP), "segment %u", i);
 		cr_assert_eq(h_get16(whole + 40 + 6), SEQ + i * MSS4);
 		for (unsigned k = 0; k < MSS4; k++)
 			cr_assert_eq(whole[60 + k], payload_byte(i * MSS4 + k));
@@ -669,21 +679,12 @@ Test(nat64_gso, uso_super_packet_segmented_and_fragmented)
 	cr_assert_eq(g_input(pkt, n, &uso), STAT_GSO_SEGMENTED);
 	cr_assert_eq(nouts, 2 * SEGS);
 	for (unsigned i = 0; i < SEGS; i++) {
-		const uint8_t *f1 = outs[2 * i], *f2 = outs[2 * i + 1];
-		uint32_t l1 = out_lens[2 * i] - 48, l2 = out_lens[2 * i + 1] - 48;
+		uint32_t l4 = reassemble_pair(i, IPPROTO_UDP, whole);
 
-		cr_assert_eq(f1[6], 44);
-		cr_assert_leq(out_lens[2 * i], 1280);
-		assert_zero_hdr(&out_hdrs[2 * i]);
-		memcpy(whole, f1, 40);
-		whole[6] = IPPROTO_UDP;
-		put16(whole + 4, (uint16_t)(l1 + l2));
-		memcpy(whole + 40, f1 + 48, l1);
-		memcpy(whole + 40 + l1, f2 + 48, l2);
-		cr_assert_eq(l1 + l2, 8 + dgram);
+		cr_assert_eq(l4, 8 + dgram);
 		cr_assert_eq(h_get16(whole + 40 + 2), CLIENT_PORT);
 		cr_assert_eq(h_get16(whole + 40 + 4), 8 + dgram);
-		cr_assert(pg_l4_csum_ok6(whole, 40 + l1 + l2, 40, IPPROTO_UDP), "datagram %u", i);
+		cr_assert(pg_l4_csum_ok6(whole, 40 + l4, 40, IPPROTO_UDP), "datagram %u", i);
 		for (unsigned k = 0; k < dgram; k++)
 			cr_assert_eq(whole[48 + k], payload_byte(i * dgram + k));
 	}

@@ -474,6 +474,40 @@ Test(pipeline_tcp, sec3_8_hairpin_syn)
 	h_stop(&h);
 }
 
+/* An engine whose hosts may hold `limit` sessions, pool4 for TCP. */
+static void
+start_limited(struct harness *h, uint32_t limit)
+{
+	struct globals g;
+	struct nat64_params p;
+
+	h_defaults(&g, &p);
+	g.max_sessions_per_host = limit;
+	h_start(h, &g, &p);
+	h_pool4(h, L4_TCP, H_POOL4, 32, 1, 65535);
+}
+
+/* Connection client#cport -> server#80 opened, then a FIN each way:
+ * V4_FIN_V6_FIN_RCV. Returns its pool4 port. */
+static uint16_t
+open_and_close(struct harness *h, uint16_t cport)
+{
+	uint8_t in[128];
+	uint16_t mask;
+	size_t n;
+
+	cr_assert_eq(h_input(h, in, h_tcp6(in, H_CLIENT, cport, H_SERVER6, 80, SYN, 64)), STAT_OK);
+	mask = h_get16(h->p.data + 20);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, SYN | ACK, 64, 3);
+	cr_assert_eq(h_input(h, in, n), STAT_OK);
+	n = h_tcp6(in, H_CLIENT, cport, H_SERVER6, 80, FIN | ACK, 64);
+	cr_assert_eq(h_input(h, in, n), STAT_OK);
+	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, FIN | ACK, 64, 4);
+	cr_assert_eq(h_input(h, in, n), STAT_OK);
+	cr_assert_eq(state_of(h, cport, H_SERVER4, 80), TCPS_V4_FIN_V6_FIN_RCV);
+	return mask;
+}
+
 /* A connection both ends closed keeps its session for the transitory
  * lifetime (V4_FIN_V6_FIN_RCV, RFC 6146 §3.5.2.2), but a host at
  * max-sessions-per-host (RFC 6888 REQ-4) gets it for its next connection
@@ -482,28 +516,13 @@ Test(pipeline_tcp, sec3_8_hairpin_syn)
 Test(pipeline_tcp, closed_connection_makes_room_at_the_host_limit)
 {
 	struct harness h;
-	struct globals g;
-	struct nat64_params p;
 	uint8_t in[128];
 	const uint8_t *r;
 	uint32_t rlen;
-	uint16_t mask;
 	size_t n;
 
-	h_defaults(&g, &p);
-	g.max_sessions_per_host = 2;
-	h_start(&h, &g, &p);
-	h_pool4(&h, L4_TCP, H_POOL4, 32, 1, 65535);
-	/* Connection 1000: opened, then a FIN each way. */
-	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, SYN, 64)), STAT_OK);
-	mask = h_get16(h.p.data + 20);
-	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, SYN | ACK, 64, 3);
-	cr_assert_eq(h_input(&h, in, n), STAT_OK);
-	n = h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, FIN | ACK, 64);
-	cr_assert_eq(h_input(&h, in, n), STAT_OK);
-	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, FIN | ACK, 64, 4);
-	cr_assert_eq(h_input(&h, in, n), STAT_OK);
-	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_V4_FIN_V6_FIN_RCV);
+	start_limited(&h, 2);
+	open_and_close(&h, 1000);
 	/* Connection 1001 opening: the host is at its limit of 2. */
 	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1001, H_SERVER6, 80, SYN, 64)), STAT_OK);
 	h.now += 1000;
@@ -531,25 +550,12 @@ Test(pipeline_tcp, closed_connection_makes_room_at_the_host_limit)
 Test(pipeline_tcp, new_connection_on_a_closed_four_tuple_is_tracked_again)
 {
 	struct harness h;
-	struct globals g;
-	struct nat64_params p;
 	uint8_t in[128];
 	uint16_t mask;
 	size_t n;
 
-	h_defaults(&g, &p);
-	g.max_sessions_per_host = 1;
-	h_start(&h, &g, &p);
-	h_pool4(&h, L4_TCP, H_POOL4, 32, 1, 65535);
-	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, SYN, 64)), STAT_OK);
-	mask = h_get16(h.p.data + 20);
-	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, SYN | ACK, 64, 3);
-	cr_assert_eq(h_input(&h, in, n), STAT_OK);
-	n = h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, FIN | ACK, 64);
-	cr_assert_eq(h_input(&h, in, n), STAT_OK);
-	n = h_tcp4(in, H_SERVER4, 80, H_POOL4, mask, FIN | ACK, 64, 4);
-	cr_assert_eq(h_input(&h, in, n), STAT_OK);
-	cr_assert_eq(state_of(&h, 1000, H_SERVER4, 80), TCPS_V4_FIN_V6_FIN_RCV);
+	start_limited(&h, 1);
+	mask = open_and_close(&h, 1000);
 	/* Same four-tuple, new connection. */
 	h.now += 2000;
 	cr_assert_eq(h_input(&h, in, h_tcp6(in, H_CLIENT, 1000, H_SERVER6, 80, SYN, 64)), STAT_OK);
