@@ -77,7 +77,7 @@ enum {
 	BIB_TIMEOUT_TCP_TRANS_MIN = 4 * 60 * 1000,  /* RFC 6146 §3.5.2.2: 4 min */
 	BIB_TIMEOUT_TCP_SYN4 = 6 * 1000,            /* RFC 6146 §3.5.2.2: 6 s, fixed */
 	BIB_DEFAULT_MAX_SESSIONS = 2 * 1024 * 1024, /* as globals.c */
-	BIB_DEFAULT_MAX_SESSIONS_PER_HOST = 16384,
+	BIB_DEFAULT_MAX_SESSIONS_PER_HOST = 65536,  /* as globals.c */
 };
 
 /* RFC 6888 REQ-12 logging: what happened to which mapping. */

@@ -98,26 +98,6 @@ found(struct xlation *x, struct session *s)
 	return verdict_continue();
 }
 
-/* session_add(), and at a session limit once more after giving up a
- * closed TCP session of the host (any host's at the total limit): a
- * connection that both ends finished holds its session for 4 minutes, and
- * should not refuse its host's next one (session_reclaim_closed()). */
-static int
-add_or_reclaim(struct xlation *x, const struct session_tuple *st, enum tcp_state state,
-	       struct session **s)
-{
-	struct bib *db = &x->n->bib;
-	int err = session_add(db, st, state, x->now, s);
-
-	if (err != -EDQUOT && err != -ENOSPC)
-		return err;
-	if (!session_reclaim_closed(db, err == -EDQUOT ? &st->src6.addr : NULL, &st->src6,
-				    st->proto, x->now))
-		return err;
-	stat_inc(&x->n->stats, STAT_SESSION_RECLAIMED);
-	return session_add(db, st, state, x->now, s);
-}
-
 /* session_add() refused: RFC 6888 REQ-4 limits, or memory. 6->4 answers
  * like a failed mapping (RFC 6146 §3.5.1.1: ICMPv6 1/3); 4->6 with 3/13,
  * a policy refusal (RFC 1812 §5.2.7.1). */
@@ -196,7 +176,7 @@ filtering_add_session6(struct xlation *x, const struct taddr4 *mask, enum tcp_st
 		.dst4 = {t->dst4.addr, t->proto == L4_ICMP ? mask->port : t->dst4.port},
 	};
 	struct session *s;
-	int err = add_or_reclaim(x, &st, state, &s);
+	int err = session_add(&x->n->bib, &st, state, x->now, &s);
 
 	if (err)
 		return refused(x, err, true);
@@ -219,7 +199,7 @@ filtering_add_session4(struct xlation *x, const struct bib_entry *e, enum tcp_st
 
 	rfc6052_embed(&x->n->g.pool6, t->src4.addr, &st.dst6.addr);
 	st.dst6.port = icmp ? e->be_port6 : t->src4.port;
-	err = add_or_reclaim(x, &st, state, &s);
+	err = session_add(&x->n->bib, &st, state, x->now, &s);
 	if (err)
 		return refused(x, err, false);
 	return found(x, s);

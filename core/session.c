@@ -648,31 +648,6 @@ session_remove_of_bib(struct bib *db, uint32_t bib_idx, uint64_t now)
 		destroy(db, at(db, i), now, false);
 }
 
-/* --- reclaim --------------------------------------------------------- */
-
-bool
-session_reclaim_closed(struct bib *db, const struct in6_addr *host, const struct taddr6 *keep,
-		       enum l4proto keep_proto, uint64_t now)
-{
-	uint32_t i = db->lists[SESSION_TIMER_TCP_TRANS].head;
-
-	for (unsigned n = 0; i != HASHTAB_NIL && n < SESSION_RECLAIM_SCAN; n++) {
-		struct session *s = at(db, i);
-		const struct bib_entry *e = entry_of(db, s);
-		bool kept = keep_proto == L4_TCP && e->be_port6 == keep->port &&
-			    IN6_ARE_ADDR_EQUAL(&e->be_addr6, &keep->addr);
-
-		i = s->se_next;
-		if (s->se_state != TCPS_V4_FIN_V6_FIN_RCV || kept)
-			continue;
-		if (host && !IN6_ARE_ADDR_EQUAL(&e->be_addr6, host))
-			continue;
-		destroy(db, s, now, true);
-		return true;
-	}
-	return false;
-}
-
 /* --- sweep ----------------------------------------------------------- */
 
 static void

@@ -111,21 +111,6 @@ void session_find6_burst(const struct bib *db, const struct session_query *q, un
 void session_find4_burst(const struct bib *db, const struct session_query *q, unsigned n,
 			 struct session **out);
 
-/*
- * A session limit reached (session_add(): -EDQUOT for `host`, -ENOSPC
- * with `host` NULL for any host) may be met by giving up a TCP session
- * that both ends have closed (V4_FIN_V6_FIN_RCV, waiting out its 4-minute
- * transitory lifetime, RFC 6146 §3.5.2.2), the oldest found among the
- * first SESSION_RECLAIM_SCAN sessions of the transitory list (oldest
- * first), so that finished connections never refuse a new one. Sessions
- * of the BIB entry `keep` (keep_proto, keep) are left alone: the caller
- * may hold it. True when one was removed (its BIB entry too if that was
- * its last session).
- */
-enum { SESSION_RECLAIM_SCAN = 64 };
-bool session_reclaim_closed(struct bib *db, const struct in6_addr *host, const struct taddr6 *keep,
-			    enum l4proto keep_proto, uint64_t now);
-
 /* RFC 6146 §3.5.1, §3.5.3: a packet went through; re-arm the session's
  * current timer (for TCP use session_tcp_update()). */
 void session_refresh(struct bib *db, struct session *s, uint64_t now);

@@ -147,8 +147,6 @@
 	X(SO_FULL, "IPv4 SYN refused: maximum-simultaneous-opens reached.")                        \
 	X(SESSION_LIMIT, "New session refused: the total session limit is reached.")               \
 	X(HOST_SESSION_LIMIT, "New session refused: the IPv6 host's session limit is reached.")    \
-	X(SESSION_RECLAIMED, "TCP sessions closed by both ends given up before their 4 minutes "   \
-			     "for a new session at a session limit.")                              \
 	X(ICMP6_FILTER, "ICMPv6 informational packet dropped (drop-icmpv6-info).")                 \
 	X(BIB_CREATED, "BIB entries created.")                                                     \
 	X(BIB_REMOVED, "BIB entries removed.")                                                     \
