@@ -110,7 +110,7 @@ v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *set
  * still in TIME-WAIT (RFC 1122 §4.2.2.13; Linux does with tcp_tw_reuse),
  * and that connection is tracked from its start as in CLOSED. Otherwise it
  * would live on a session that expires 4 minutes after the old
- * connection's FINs, or that session_reclaim_closed() may give up.
+ * connection's FINs.
  */
 static struct tcp_transition
 v4_fin_v6_fin_rcv_state(enum tcp_dir dir, uint8_t flags, const struct tcp_settings *settings)
