@@ -342,34 +342,21 @@ seg_check(const uint8_t *pkt, size_t len, const struct gso_hdr *h, uint8_t *prot
 			    : seg_check6(pkt, len, h, *proto, l4);
 }
 
-/* Bytes of the transport header at `l4`, 0 if it is not whole. */
-static size_t
-seg_l4_header(const uint8_t *pkt, size_t len, size_t l4, uint8_t proto)
-{
-	size_t thl;
-
-	if (proto == IPPROTO_UDP)
-		return l4 + UDP_LEN <= len ? UDP_LEN : 0;
-	if (l4 + TCP_MIN > len)
-		return 0;
-	thl = (size_t)(pkt[l4 + 12] >> 4) * 4;
-	return thl >= TCP_MIN && l4 + thl <= len ? thl : 0;
-}
-
 enum gso_status
 gso_seg_begin(struct gso_seg *it, const uint8_t *pkt, size_t len, const struct gso_hdr *h)
 {
 	enum gso_status st;
-	size_t l4 = 0, thl;
+	size_t l4 = 0, thl, min;
 	uint8_t proto = 0;
 
 	st = seg_check(pkt, len, h, &proto, &l4);
 	if (st != GSO_OK)
 		return st;
-	if (l4 + (proto == IPPROTO_UDP ? UDP_LEN : TCP_MIN) > len)
+	min = proto == IPPROTO_UDP ? UDP_LEN : TCP_MIN;
+	if (l4 + min > len)
 		return GSO_ERR_SHORT;
-	thl = seg_l4_header(pkt, len, l4, proto);
-	if (thl == 0)
+	thl = proto == IPPROTO_UDP ? UDP_LEN : (size_t)(pkt[l4 + 12] >> 4) * 4;
+	if (thl < min || l4 + thl > len)
 		return GSO_ERR_PACKET;
 	/* A UDP length other than the packet's: not what the kernel sends. */
 	if (proto == IPPROTO_UDP && get_be16(pkt + l4 + 4) != len - l4)

@@ -269,12 +269,13 @@ def test_ipv4_initiated_without_bib_refused(net, instance):
 
 # ---- hairpinning ----
 
-def hairpin_config():
+def hairpin_config(port4=5000):
+    """pool4 for UDP and TCP, and B#5000 reachable as POOL4#port4 by static entries."""
     cfg = dict(DEFAULT_CONFIG)
     cfg["pool4"] = [{"protocol": p, "prefix": POOL4, "port range": "1-65535"}
                     for p in ("UDP", "TCP")]
     cfg["bib"] = [{"protocol": p, "ipv6 address": f"{HOST_B}#5000",
-                   "ipv4 address": f"{POOL4}#5000"} for p in ("UDP", "TCP")]
+                   "ipv4 address": f"{POOL4}#{port4}"} for p in ("UDP", "TCP")]
     return cfg
 
 

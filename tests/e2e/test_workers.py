@@ -8,7 +8,8 @@ workers by `nat64 stats display`. Helpers and topology: test_stateful.py, confte
 import pytest
 
 from conftest import DEFAULT_CONFIG, POOL4, POOL6, SERVER4, SERVER6
-from test_stateful import HOST_A, HOST_B, POOL4_AS6, add_host_b, delta, echo_server, exchange
+from test_stateful import (HOST_A, HOST_B, POOL4_AS6, add_host_b, delta, echo_server, exchange,
+                           hairpin_config)
 
 
 def owner(port, workers=2):
@@ -48,12 +49,7 @@ def test_one_worker_when_asked(net, instance):
 def cross_config():
     """B's static entry maps IPv6 port 5000 (worker 0's) to pool4 port 5002 (worker 1's):
     B's own packets reach worker 0, the entry's sessions live in worker 1."""
-    cfg = dict(DEFAULT_CONFIG)
-    cfg["pool4"] = [{"protocol": p, "prefix": POOL4, "port range": "1-65535"}
-                    for p in ("UDP", "TCP")]
-    cfg["bib"] = [{"protocol": p, "ipv6 address": f"{HOST_B}#5000",
-                   "ipv4 address": f"{POOL4}#5002"} for p in ("UDP", "TCP")]
-    return cfg
+    return hairpin_config(port4=5002)
 
 
 @pytest.mark.parametrize("proto", ["udp", "tcp"])
